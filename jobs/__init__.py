@@ -1,0 +1,1 @@
+"""Background jobs: plain functions that take a session and know nothing of APScheduler."""

@@ -1,0 +1,85 @@
+"""Signet: a self-hosted email-signature manager fed by the team's directory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from webapp import cli, security
+from webapp.extensions import csrf, db, htmx, login_manager
+from webapp.settings import Settings, check_secret_strength, load_or_create_secret_key
+
+
+def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure a Signet application.
+
+    Settings come from the environment (and `.env`), then `config_overrides` (tests) win.
+    """
+    overrides = dict(config_overrides or {})
+    settings = Settings(**{k: v for k, v in overrides.items() if k in Settings.model_fields})
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+        instance_path=str(Path(settings.INSTANCE_PATH).resolve()) if settings.INSTANCE_PATH else None,
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(_config_from_settings(settings, Path(app.instance_path)))
+    app.config.update(overrides)
+    check_secret_strength(app.config["SECRET_KEY"])
+    app.extensions["signet_settings"] = settings
+    logging.basicConfig(level=settings.LOG_LEVEL)
+
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    security.init_app(app)
+    cli.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _config_from_settings(settings: Settings, instance_path: Path) -> dict[str, Any]:
+    secret = settings.SECRET_KEY.get_secret_value() if settings.SECRET_KEY else None
+    return {
+        "SECRET_KEY": secret or load_or_create_secret_key(instance_path),
+        "DATABASE_URL": settings.DATABASE_URL or f"sqlite:///{instance_path / 'signet.db'}",
+        "BASE_URL": settings.BASE_URL,
+        "PROXY_FIX_X_FOR": settings.PROXY_FIX_X_FOR,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",  # Lax, never Strict: the Okta callback is a cross-site GET.
+        "SESSION_COOKIE_SECURE": settings.uses_https,
+        "SESSION_COOKIE_NAME": "signet_session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": settings.uses_https,
+        # The CSRF token lives as long as the session; an admin who leaves a tab open for an
+        # afternoon should not lose a form to a token that expired after an hour.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": settings.uses_https,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    }
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.views import areas, auth, dashboard, health, settings_page, setup
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(settings_page.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(setup.bp)
+    for blueprint in areas.blueprints:
+        app.register_blueprint(blueprint)

@@ -1,0 +1,124 @@
+"""Database engine and one SQLModel session per request.
+
+SQLite is set up for a web app that also runs a background sync thread (PITFALLS 2.1-2.4):
+WAL so readers never wait for the writer, a busy timeout so writers queue instead of failing,
+foreign keys on, and `BEGIN IMMEDIATE` for transactions that will write, so a read-then-write
+transaction never has to upgrade its lock (the upgrade is what returns SQLITE_BUSY without
+waiting). https://www.sqlite.org/lang_transaction.html
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, g, request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlmodel import Session
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+# Requests with these methods only read; everything else opens its transaction as a writer.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine for `url`, with SQLite's pragmas and transaction handling when needed."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(
+        url,
+        # The pool hands a connection to one thread at a time, which is what pysqlite needs.
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
+    # Let SQLAlchemy emit BEGIN itself (pysqlite's own implicit BEGIN would defeat BEGIN IMMEDIATE).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    mode = "IMMEDIATE" if connection.get_execution_options().get("signet_writer") else "DEFERRED"
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """Flask extension owning the engine and the per-request session."""
+
+    def __init__(self) -> None:
+        self._engine: Engine | None = None
+
+    def init_app(self, app: Flask) -> None:
+        """Create the engine from `DATABASE_URL` and close the request's session on teardown."""
+        self._engine = make_engine(app.config["DATABASE_URL"])
+        app.extensions["signet_db"] = self
+        app.teardown_appcontext(self._close_request_session)
+
+    @property
+    def engine(self) -> Engine:
+        """The bound engine; only valid after `init_app`."""
+        if self._engine is None:
+            raise RuntimeError("Database.init_app() has not been called")
+        return self._engine
+
+    def new_session(self, *, writer: bool = False) -> Session:
+        """A fresh session; `writer=True` starts its transactions with `BEGIN IMMEDIATE` on SQLite."""
+        bind = self.engine.execution_options(signet_writer=True) if writer else self.engine
+        # expire_on_commit=False: objects stay readable after commit (flask-login's current_user,
+        # templates rendered after the write), see PITFALLS 2.6.
+        return Session(bind, expire_on_commit=False)
+
+    @contextmanager
+    def session_scope(self, *, writer: bool = True) -> Iterator[Session]:
+        """A short unit of work outside a request (CLI, jobs): commit on success, roll back on error."""
+        session = self.new_session(writer=writer)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @property
+    def session(self) -> Session:
+        """The current request's session, created on first use and closed at teardown."""
+        if "db_session" not in g:
+            try:
+                writer = request.method not in READ_ONLY_METHODS
+            except RuntimeError:  # no request: CLI or app-context work
+                writer = True
+            g.db_session = self.new_session(writer=writer)
+        session: Session = g.db_session
+        return session
+
+    def _close_request_session(self, _exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    def dispose(self) -> None:
+        """Close pooled connections (tests, and before moving the SQLite file)."""
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def ping(engine: Engine) -> dict[str, Any]:
+    """Check the database answers a trivial query; used by /healthz."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    return {"database": "ok", "dialect": engine.dialect.name}

@@ -1,0 +1,157 @@
+"""Security headers, the login guard and error pages shared by every blueprint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from webapp import accounts
+from webapp.extensions import db, htmx, login_manager
+from webapp.rendering import current_path, redirect_to, render
+
+ViewFunction = TypeVar("ViewFunction", bound=Callable[..., Any])
+
+# No inline script or style anywhere, so the policy can forbid both; htmx is told not to inject
+# its indicator <style> for the same reason (static/js/app.js, htmx-config meta).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+ERROR_MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You don't have access to this page.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that kind of request.",
+    429: "Too many requests. Wait a moment and try again.",
+    500: "Something went wrong on our side. Nothing you typed was lost; try again in a moment.",
+}
+
+
+def public(view: ViewFunction) -> ViewFunction:
+    """Mark a view as reachable without signing in (every other view requires an admin)."""
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def client_ip() -> str:
+    """The client's address as Werkzeug sees it (after ProxyFix, when configured)."""
+    return request.remote_addr or "unknown"
+
+
+def init_app(app: Flask) -> None:
+    """Install the login guard, security headers and error handlers."""
+    app.before_request(_require_admin)
+    app.after_request(_add_security_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    login_manager.user_loader(_load_admin)
+    login_manager.unauthorized_handler(_unauthorized)
+
+
+def _load_admin(admin_id: str) -> Any:
+    if not admin_id.isdigit():
+        return None
+    admin = accounts.get_admin(session=db.session, admin_id=int(admin_id))
+    return admin if admin and admin.is_active else None
+
+
+def _require_admin() -> Response | None:
+    view = current_app_view()
+    if view is None or getattr(view, "is_public", False):
+        return None
+    if not current_user.is_authenticated:
+        if accounts.admin_count(session=db.session) == 0:
+            return redirect_to(url_for("auth.setup_admin"))
+        result: Response = login_manager.unauthorized()
+        return result
+    return None
+
+
+def current_app_view() -> Callable[..., Any] | None:
+    """The view function the request is routed to, or None (404s, static files)."""
+    from flask import current_app
+
+    if request.endpoint is None or request.endpoint == "static":
+        return None
+    return current_app.view_functions.get(request.endpoint)
+
+
+def _unauthorized() -> Response:
+    # For htmx, HX-Redirect makes the browser load the login page instead of swapping it into a card.
+    return redirect_to(url_for("auth.login", next=current_path()))
+
+
+def _add_security_headers(response: Response) -> Response:
+    for header, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(header, value)
+    if response.mimetype == "text/html" and current_user and current_user.is_authenticated:
+        # Pages show directory data; don't leave them in shared caches or the back-forward cache.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def render_error(status: int, message: str) -> Response:
+    """An error as a full page, or for htmx as a message in the page's notice area.
+
+    htmx 2 does not swap 4xx/5xx by default; static/js/app.js lets them through and these headers
+    send the message to #flash instead of the element that made the request (PITFALLS 5.3).
+    """
+    response = render(
+        "errors/error.html", partial="errors/_error.html", status=status, status_code=status, message=message
+    )
+    if htmx:
+        response.headers["HX-Retarget"] = "#flash"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def _csrf_error(error: CSRFError) -> Response:
+    return render_error(
+        400,
+        "This form expired or did not come from Signet, so nothing was changed. "
+        "Reload the page and try again.",
+    )
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    message = ERROR_MESSAGES.get(status, error.description or "The request failed.")
+    response = render_error(status, message)
+    if status == 405 and isinstance(error.get_response(), Response):
+        allow = error.get_response().headers.get("Allow")
+        if allow:
+            response.headers["Allow"] = allow
+    return response
+
+
+def _unexpected_error(error: Exception) -> Response:
+    from flask import current_app
+
+    if isinstance(error, HTTPException):  # pragma: no cover - routed to _http_error first
+        return _http_error(error)
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    if current_app.config.get("PROPAGATE_EXCEPTIONS"):
+        raise error
+    return _http_error(InternalServerError())
