@@ -12,7 +12,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import cli, security
-from webapp.extensions import csrf, db, htmx, login_manager
+from webapp.extensions import csrf, db, htmx, login_manager, okta_services
 from webapp.settings import Settings, check_secret_strength, load_or_create_secret_key
 
 
@@ -41,6 +41,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)  # type: ignore[method-assign]
 
     db.init_app(app)
+    okta_services.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)

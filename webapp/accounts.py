@@ -193,9 +193,7 @@ def authenticate(*, session: Session, email: str, password: str, ip_address: str
 
 def prune_login_attempts(*, session: Session, older_than: timedelta = timedelta(days=1)) -> None:
     """Forget attempts that can no longer affect throttling."""
-    session.exec(
-        delete(LoginAttempt).where(col(LoginAttempt.attempted_at) < utcnow() - older_than)
-    )
+    session.exec(delete(LoginAttempt).where(col(LoginAttempt.attempted_at) < utcnow() - older_than))
 
 
 def _hash_token(token: str) -> str:

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     BASE_URL: str = Field(default="http://127.0.0.1:8000", description="Public URL of this instance.")
     PORT: int = Field(default=8000, ge=1, le=65535)
     INSTANCE_PATH: str | None = Field(default=None, description="Folder for the database, keys and uploads.")
+    ENCRYPTION_KEY: SecretStr | None = Field(
+        default=None,
+        description="Fernet key(s) for tokens at rest, comma-separated, newest first; "
+        "generated into the instance folder when unset.",
+    )
+    OKTA_HTTP_TIMEOUT: float = Field(default=10.0, gt=0, le=120, description="Seconds per call to Okta.")
     LOG_LEVEL: str = "INFO"
     PROXY_FIX_X_FOR: int = Field(
         default=0, ge=0, le=5, description="How many reverse proxies in front set X-Forwarded-For."

@@ -1,0 +1,58 @@
+"""Errors raised when talking to Okta, each carrying a message an admin can act on."""
+
+from __future__ import annotations
+
+
+class OktaError(Exception):
+    """Base class: something about Okta went wrong; `str(error)` is safe to show (no secrets)."""
+
+
+class OktaUnreachableError(OktaError):
+    """Okta could not be reached (DNS, refused connection, timeout, TLS)."""
+
+
+class OktaRateLimitedError(OktaError):
+    """Okta answered 429; `retry_after` is how many seconds until its window resets."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OktaOAuthError(OktaError):
+    """An OAuth error body from /authorize or /token: `{"error": ..., "error_description": ...}`."""
+
+    def __init__(self, error: str, description: str = "", *, status: int | None = None) -> None:
+        super().__init__(f"{error}: {description}" if description else error)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+class OktaApiError(OktaError):
+    """A Management API error (Okta error object with `errorCode`, `errorSummary`)."""
+
+    def __init__(self, message: str, *, status: int, error_code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+
+
+class InsufficientScopeError(OktaApiError):
+    """403 with `WWW-Authenticate: ... error="insufficient_scope"`: the app lacks an okta.* grant."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(
+            f"Okta refused because the app is not granted {scope}.",
+            status=403,
+            error_code="insufficient_scope",
+        )
+        self.scope = scope
+
+
+class NotConnectedError(OktaError):
+    """Signet is not connected to Okta (never connected, or disconnected)."""
+
+
+class NeedsReconnectError(OktaError):
+    """The stored grant no longer works (revoked, expired or reused refresh token): reconnect in setup."""

@@ -1,0 +1,82 @@
+"""Wiring: one HTTP client, secret box and token service per app, shared by views and jobs."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import httpx
+from flask import Flask
+
+from webapp.crypto import SecretBox, secret_box_from_config
+from webapp.db import Database
+from webapp.okta.api import OktaApi
+from webapp.okta.tokens import TokenService
+
+USER_AGENT = "Signet/0.1 (+self-hosted email signatures)"
+
+
+class OktaServices:
+    """Flask extension holding the objects every Okta call shares."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._http: httpx.Client | None = None
+        self._box: SecretBox | None = None
+        self._tokens: TokenService | None = None
+        self._timeout = 10.0
+        self._database: Database | None = None
+
+    def init_app(self, app: Flask) -> None:
+        """Read settings and build the secret box (its key file is created here, at start-up)."""
+        settings = app.extensions["signet_settings"]
+        self._timeout = settings.OKTA_HTTP_TIMEOUT
+        keys = settings.ENCRYPTION_KEY.get_secret_value() if settings.ENCRYPTION_KEY else None
+        self._box = secret_box_from_config(configured_keys=keys, instance_path=Path(app.instance_path))
+        self._database = app.extensions["signet_db"]  # Database.init_app runs first
+        app.extensions["signet_okta"] = self
+
+    @property
+    def secret_box(self) -> SecretBox:
+        """Encrypts tokens and PKCE verifiers at rest."""
+        if self._box is None:
+            raise RuntimeError("OktaServices.init_app() has not been called")
+        return self._box
+
+    @property
+    def http(self) -> httpx.Client:
+        """The HTTP client for Okta, created on first use (after gunicorn forks its workers)."""
+        with self._lock:
+            return self._http_unlocked()
+
+    @property
+    def tokens(self) -> TokenService:
+        """The token service (one per process; the single-flight lock is in the database)."""
+        with self._lock:
+            if self._tokens is None:
+                if self._database is None:
+                    raise RuntimeError("OktaServices.init_app() has not been called")
+                self._tokens = TokenService(
+                    database=self._database, secret_box=self.secret_box, http=self._http_unlocked()
+                )
+            return self._tokens
+
+    def _http_unlocked(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(
+                timeout=httpx.Timeout(self._timeout, connect=min(5.0, self._timeout)),
+                headers={"User-Agent": USER_AGENT},
+                follow_redirects=False,
+            )
+        return self._http
+
+    def api(self, origin: str) -> OktaApi:
+        """A Management API client for the connected org."""
+        return OktaApi(origin=origin, tokens=self.tokens, http=self.http)
+
+    def close(self) -> None:
+        """Close the HTTP client (tests, shutdown)."""
+        with self._lock:
+            if self._http is not None:
+                self._http.close()
+                self._http = None
