@@ -273,3 +273,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
     setattr(item, f"rep_{report.when}", report)
+
+
+# --- The local Okta org ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Any]:
+    """A started okta_sandbox on a free loopback port (seed 1, 25 teammates + the sandbox admin).
+
+    Its default SPA app accepts `http://127.0.0.1:8000/callbacks/okta`, the redirect URI of the
+    `app` fixture's default BASE_URL; `live_server` tests register their own.
+    """
+    from okta_sandbox import OktaSandbox, SandboxServer
+
+    server = SandboxServer(OktaSandbox(seed=1, users=25)).start()
+    yield server
+    server.stop()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -56,23 +56,22 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
 
 
 class Database:
-    """Flask extension owning the engine and the per-request session."""
+    """Flask extension giving each app its engine and each request its session.
 
-    def __init__(self) -> None:
-        self._engine: Engine | None = None
+    The engine lives in `app.extensions`, not on this object, so several apps (tests, a CLI next to
+    a server) never share one.
+    """
 
     def init_app(self, app: Flask) -> None:
         """Create the engine from `DATABASE_URL` and close the request's session on teardown."""
-        self._engine = make_engine(app.config["DATABASE_URL"])
-        app.extensions["signet_db"] = self
+        app.extensions["signet_db"] = make_engine(app.config["DATABASE_URL"])
         app.teardown_appcontext(self._close_request_session)
 
     @property
     def engine(self) -> Engine:
-        """The bound engine; only valid after `init_app`."""
-        if self._engine is None:
-            raise RuntimeError("Database.init_app() has not been called")
-        return self._engine
+        """The current app's engine."""
+        engine: Engine = current_app.extensions["signet_db"]
+        return engine
 
     def new_session(self, *, writer: bool = False) -> Session:
         """A fresh session; `writer=True` starts its transactions with `BEGIN IMMEDIATE` on SQLite."""
@@ -112,9 +111,8 @@ class Database:
             session.close()
 
     def dispose(self) -> None:
-        """Close pooled connections (tests, and before moving the SQLite file)."""
-        if self._engine is not None:
-            self._engine.dispose()
+        """Close the current app's pooled connections (tests, and before moving the SQLite file)."""
+        self.engine.dispose()
 
 
 def ping(engine: Engine) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 import httpx
-from flask import Flask
+from flask import Flask, current_app
 
 from webapp.crypto import SecretBox, secret_box_from_config
 from webapp.db import Database
@@ -16,32 +16,16 @@ from webapp.okta.tokens import TokenService
 USER_AGENT = "Signet/0.1 (+self-hosted email signatures)"
 
 
-class OktaServices:
-    """Flask extension holding the objects every Okta call shares."""
+class OktaState:
+    """One app's Okta plumbing: HTTP client, secret box and token service."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, database: Database, box: SecretBox, timeout: float) -> None:
+        self.secret_box = box
+        self._database = database
+        self._timeout = timeout
         self._lock = threading.Lock()
         self._http: httpx.Client | None = None
-        self._box: SecretBox | None = None
         self._tokens: TokenService | None = None
-        self._timeout = 10.0
-        self._database: Database | None = None
-
-    def init_app(self, app: Flask) -> None:
-        """Read settings and build the secret box (its key file is created here, at start-up)."""
-        settings = app.extensions["signet_settings"]
-        self._timeout = settings.OKTA_HTTP_TIMEOUT
-        keys = settings.ENCRYPTION_KEY.get_secret_value() if settings.ENCRYPTION_KEY else None
-        self._box = secret_box_from_config(configured_keys=keys, instance_path=Path(app.instance_path))
-        self._database = app.extensions["signet_db"]  # Database.init_app runs first
-        app.extensions["signet_okta"] = self
-
-    @property
-    def secret_box(self) -> SecretBox:
-        """Encrypts tokens and PKCE verifiers at rest."""
-        if self._box is None:
-            raise RuntimeError("OktaServices.init_app() has not been called")
-        return self._box
 
     @property
     def http(self) -> httpx.Client:
@@ -54,8 +38,6 @@ class OktaServices:
         """The token service (one per process; the single-flight lock is in the database)."""
         with self._lock:
             if self._tokens is None:
-                if self._database is None:
-                    raise RuntimeError("OktaServices.init_app() has not been called")
                 self._tokens = TokenService(
                     database=self._database, secret_box=self.secret_box, http=self._http_unlocked()
                 )
@@ -70,13 +52,51 @@ class OktaServices:
             )
         return self._http
 
-    def api(self, origin: str) -> OktaApi:
-        """A Management API client for the connected org."""
-        return OktaApi(origin=origin, tokens=self.tokens, http=self.http)
-
     def close(self) -> None:
         """Close the HTTP client (tests, shutdown)."""
         with self._lock:
             if self._http is not None:
                 self._http.close()
                 self._http = None
+
+
+class OktaServices:
+    """Flask extension: `okta_services.http`, `.secret_box`, `.tokens`, `.api(origin)` for the
+    current app (state kept in `app.extensions`, so apps never share tokens or keys)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def init_app(self, app: Flask) -> None:
+        """Read settings and build the secret box (its key file is created here, at start-up)."""
+        settings = app.extensions["signet_settings"]
+        keys = settings.ENCRYPTION_KEY.get_secret_value() if settings.ENCRYPTION_KEY else None
+        box = secret_box_from_config(configured_keys=keys, instance_path=Path(app.instance_path))
+        app.extensions["signet_okta"] = OktaState(
+            database=self._database, box=box, timeout=settings.OKTA_HTTP_TIMEOUT
+        )
+
+    @property
+    def state(self) -> OktaState:
+        """The current app's Okta state."""
+        state: OktaState = current_app.extensions["signet_okta"]
+        return state
+
+    @property
+    def secret_box(self) -> SecretBox:
+        """Encrypts tokens and PKCE verifiers at rest."""
+        return self.state.secret_box
+
+    @property
+    def http(self) -> httpx.Client:
+        """The HTTP client for Okta."""
+        return self.state.http
+
+    @property
+    def tokens(self) -> TokenService:
+        """The token service."""
+        return self.state.tokens
+
+    def api(self, origin: str) -> OktaApi:
+        """A Management API client for the connected org."""
+        return OktaApi(origin=origin, tokens=self.tokens, http=self.http)
