@@ -51,7 +51,7 @@ def drive_okta(
                     return OktaOutcome(location=location)
                 response = http.get(location)
                 continue
-            if response.status_code >= 400 or "name=\"txn\"" not in response.text:
+            if response.status_code >= 400 or 'name="txn"' not in response.text:
                 return OktaOutcome(location=None, error_page=response.text)
             action = urljoin(origin, FORM_ACTION.search(response.text).group(1))  # type: ignore[union-attr]
             txn = HIDDEN_TXN.search(response.text).group(1)  # type: ignore[union-attr]

@@ -36,7 +36,9 @@ def _problem(app: Flask) -> tuple[str | None, int | None]:
         return progress.last_error_code, progress.last_error_step
 
 
-def test_wizard_starts_at_step_one_and_resumes_where_left(client: FlaskClient, signed_in: AuthActions) -> None:
+def test_wizard_starts_at_step_one_and_resumes_where_left(
+    client: FlaskClient, signed_in: AuthActions
+) -> None:
     """The wizard shows step 1 first; after some steps a reload resumes at the next one, typed values kept."""
     first = page_text(client.get("/setup/okta"))
     assert "Open your Okta admin console" in first and "Menu › Applications › Applications" in first
@@ -51,7 +53,7 @@ def test_wizard_starts_at_step_one_and_resumes_where_left(client: FlaskClient, s
 
 
 def test_step_five_shows_signets_own_redirect_uri(client: FlaskClient, signed_in: AuthActions) -> None:
-    """Step 5 shows {BASE_URL}/callbacks/okta with a copy button, and warns when the browser's origin differs."""
+    """Step 5 shows {BASE_URL}/callbacks/okta to copy, and warns when the browser's origin differs."""
     body = page_text(client.get("/setup/okta?step=5"))
     assert 'value="http://127.0.0.1:8000/callbacks/okta"' in body
     assert 'data-copy-target="#redirect-uri"' in body
@@ -73,7 +75,9 @@ def test_live_domain_check_is_a_fragment_and_keeps_the_draft(
     assert 'value="dev-123-admin.okta.com"' in page_text(client.get("/setup/okta?step=8"))
 
 
-def test_saving_an_unreachable_domain_keeps_it_and_says_why(client: FlaskClient, signed_in: AuthActions) -> None:
+def test_saving_an_unreachable_domain_keeps_it_and_says_why(
+    client: FlaskClient, signed_in: AuthActions
+) -> None:
     """A domain that fails the live check is refused with its reason, and stays in the field."""
     response = client.post("/setup/okta/steps/8", data={"domain": "no-such-org.invalid"})
     assert response.status_code == 422
@@ -82,7 +86,9 @@ def test_saving_an_unreachable_domain_keeps_it_and_says_why(client: FlaskClient,
     assert 'value="no-such-org.invalid"' in body
 
 
-def test_step_eight_flags_an_unknown_client_id(client: FlaskClient, signed_in: AuthActions, sandbox: Any) -> None:
+def test_step_eight_flags_an_unknown_client_id(
+    client: FlaskClient, signed_in: AuthActions, sandbox: Any
+) -> None:
     """When the domain checks out but Okta doesn't know the Client ID from step 7, the admin is told."""
     client.post("/setup/okta/steps/7", data={"client_id": "0oaUNKNOWNUNKNOWN000"})
     client.post("/setup/okta/steps/8", data={"domain": sandbox.origin})
@@ -91,7 +97,7 @@ def test_step_eight_flags_an_unknown_client_id(client: FlaskClient, signed_in: A
 
 
 def test_connect_end_to_end(client: FlaskClient, wizard_filled: Any, app: Flask) -> None:
-    """Allow in Okta: tokens stored encrypted, verified live, and the wizard shows who connected and how many users."""
+    """Allow in Okta: tokens stored, verified live; the wizard shows who connected and the user count."""
     callback = connect_okta(client)
     assert callback.status_code == 200
     assert 'data-outcome="connected"' in page_text(callback)
@@ -103,10 +109,7 @@ def test_connect_end_to_end(client: FlaskClient, wizard_filled: Any, app: Flask)
     assert "okta.users.read" in connection.scopes and "okta.schemas.read" in connection.scopes
     page = visible_text(client.get("/setup/okta"))
     host = wizard_filled.origin.split("://", 1)[1]
-    expected = (
-        f"Connected to {host} by {wizard_filled.sandbox.admin_login} — Okta reports "
-        f"{listed} users"
-    )
+    expected = f"Connected to {host} by {wizard_filled.sandbox.admin_login} — Okta reports {listed} users"
     assert expected in page
     assert "Choose smart fields" in page and "Run the first sync" in page
     with app.app_context():
@@ -162,7 +165,9 @@ def test_scope_not_granted_points_at_step_nine(client: FlaskClient, wizard_fille
     assert _problem(app) == ("invalid_scope", 9)
 
 
-def test_wrong_client_id_points_at_step_seven(client: FlaskClient, signed_in: AuthActions, sandbox: Any, app: Flask) -> None:
+def test_wrong_client_id_points_at_step_seven(
+    client: FlaskClient, signed_in: AuthActions, sandbox: Any, app: Flask
+) -> None:
     """An unknown Client ID is caught before Okta's page (which can't redirect back) and points at step 7."""
     fill_wizard(client, domain=sandbox.origin, client_id="0oaUNKNOWNUNKNOWN000")
     start = client.get("/setup/okta/connect")
@@ -172,7 +177,7 @@ def test_wrong_client_id_points_at_step_seven(client: FlaskClient, signed_in: Au
 
 
 def test_tampered_state_is_refused(client: FlaskClient, wizard_filled: Any, app: Flask) -> None:
-    """A callback whose state doesn't match an attempt is refused and asks to start again; nothing is stored."""
+    """A callback whose state matches no attempt is refused (start again); nothing is stored."""
     start = client.get("/setup/okta/connect")
     outcome = drive_okta(start.headers["Location"])
     tampered = outcome.path_and_query.replace("state=", "state=x")
@@ -204,7 +209,9 @@ def test_expired_attempt_asks_to_start_again(client: FlaskClient, wizard_filled:
     assert _problem(app)[0] == "attempt_expired"
 
 
-def test_callback_from_another_admin_is_refused(client: FlaskClient, wizard_filled: Any, app: Flask, auth: AuthActions) -> None:
+def test_callback_from_another_admin_is_refused(
+    client: FlaskClient, wizard_filled: Any, app: Flask, auth: AuthActions
+) -> None:
     """A callback started by one admin can't be completed in another admin's session."""
     start = client.get("/setup/okta/connect")
     outcome = drive_okta(start.headers["Location"])
@@ -224,7 +231,9 @@ def test_okta_unreachable_at_connect(client: FlaskClient, wizard_filled: Any, ap
     assert _problem(app)[0] == "okta_unreachable"
 
 
-def test_popup_closed_without_callback_points_at_redirect_uri(htmx_client: FlaskClient, signed_in: AuthActions, app: Flask) -> None:
+def test_popup_closed_without_callback_points_at_redirect_uri(
+    htmx_client: FlaskClient, signed_in: AuthActions, app: Flask
+) -> None:
     """When the Okta window closes with no callback, the wizard blames the redirect URI (step 5)."""
     response = htmx_client.post("/setup/okta/popup-closed")
     assert response.status_code == 200
@@ -270,7 +279,13 @@ def test_verify_again_updates_the_count(client: FlaskClient, wizard_filled: Any,
     """'Check again' re-reads Okta: a new user shows up in the count."""
     connect_okta(client)
     org = wizard_filled.sandbox
-    org.create_user(profile={"login": "new.person@acme.example", "email": "new.person@acme.example",
-                             "firstName": "New", "lastName": "Person"})
+    org.create_user(
+        profile={
+            "login": "new.person@acme.example",
+            "email": "new.person@acme.example",
+            "firstName": "New",
+            "lastName": "Person",
+        }
+    )
     client.post("/setup/okta/verify")
     assert _connection(app).user_count == len(org.list_users())  # type: ignore[union-attr]

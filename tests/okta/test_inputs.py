@@ -151,7 +151,7 @@ def test_client_id_probe_tells_unknown_from_known(sandbox: Any, http: httpx.Clie
     redirect = "http://127.0.0.1:8000/callbacks/okta"
     known = sandbox.sandbox.default_app.client_id
     assert probe_client_id(known, token_endpoint=token_endpoint, redirect_uri=redirect, http=http) is None
-    unknown = probe_client_id("0oaUNKNOWNUNKNOWN000", token_endpoint=token_endpoint, redirect_uri=redirect, http=http)
+    unknown = probe_client_id(
+        "0oaUNKNOWNUNKNOWN000", token_endpoint=token_endpoint, redirect_uri=redirect, http=http
+    )
     assert unknown is not None and unknown.code == "invalid_client"
-
-

@@ -23,7 +23,7 @@ from tests.okta import _workers
 from tests.okta_flow import connect_okta, fill_wizard
 from webapp.extensions import db, okta_services
 from webapp.models import AuditEvent, OktaConnection, utcnow
-from webapp.okta import oauth, store
+from webapp.okta import store
 from webapp.okta.api import OktaApi
 from webapp.okta.errors import NeedsReconnectError
 from webapp.okta.tokens import HOSTNAME, TokenService
@@ -102,8 +102,10 @@ def test_401_triggers_one_refresh_and_a_retry(app: Flask, connected: Any) -> Non
     assert connected.sandbox.count_requests(**REFRESH) == 1
 
 
-def test_rotated_refresh_token_is_persisted_before_the_new_access_token_is_used(app: Flask, connected: Any) -> None:
-    """When the API request with the new access token leaves, the database already holds the new refresh token."""
+def test_rotated_refresh_token_is_persisted_before_the_new_access_token_is_used(
+    app: Flask, connected: Any
+) -> None:
+    """When the new access token is first used, the database already holds the new refresh token."""
     old_refresh = _stored_refresh_token(app)
     _expire_access_token(app)
     stored_at_use: list[str] = []
@@ -272,7 +274,7 @@ def test_dead_process_lease_is_taken_over_at_once(app: Flask, connected: Any) ->
 def test_tokens_never_appear_in_logs_html_or_database(
     app: Flask, client: FlaskClient, signed_in: AuthActions, sandbox: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Across connect, refresh, pages and disconnect, no token or PKCE verifier is logged, rendered or stored in clear."""
+    """No token or PKCE verifier is logged, rendered or stored in clear (connect, refresh, pages)."""
     caplog.set_level(logging.DEBUG)
     pages: list[str] = []
     fill_wizard(client, domain=sandbox.origin, client_id=sandbox.sandbox.default_app.client_id)
