@@ -9,6 +9,10 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 SANDBOX_PORT ?= 9000
 CHROMIUM := /usr/bin/chromium
+# Access log without query strings: Okta's callback carries the one-time authorization code there.
+GUNICORN := $(BIN)/gunicorn --workers 2 --threads 4 --access-logfile - \
+	--access-logformat '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
 # The runtime and dev installs are remembered by stamp files, so a second `make run` does not reinstall.
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
@@ -50,7 +54,7 @@ migrate: install  ## Apply database migrations
 
 run: migrate  ## Serve Signet on http://$(HOST):$(PORT) (SQLite in ./instance)
 	@echo ""; echo "  Signet is starting at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"; echo ""
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	$(GUNICORN) --bind $(HOST):$(PORT) wsgi:app
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -71,7 +75,7 @@ demo: migrate install-dev  ## Run Signet beside the local Okta sandbox (no Okta 
 	sleep 1; \
 	echo ""; echo "  Signet:       http://127.0.0.1:$(PORT)/"; \
 	echo "  Okta domain:  http://127.0.0.1:$(SANDBOX_PORT)  (type this in the setup wizard)"; echo ""; \
-	BASE_URL=http://127.0.0.1:$(PORT) $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 wsgi:app & \
+	BASE_URL=http://127.0.0.1:$(PORT) $(GUNICORN) --bind 127.0.0.1:$(PORT) wsgi:app & \
 	wait
 
 bench: install-dev  ## Print the benchmark figures
