@@ -289,3 +289,12 @@ def test_verify_again_updates_the_count(client: FlaskClient, wizard_filled: Any,
     )
     client.post("/setup/okta/verify")
     assert _connection(app).user_count == len(org.list_users())  # type: ignore[union-attr]
+
+
+def test_dashboard_follows_the_connection(client: FlaskClient, wizard_filled: Any) -> None:
+    """The dashboard says 'Connect Okta to get started' until connected, then shows the org and next steps."""
+    assert "Connect Okta to get started" in page_text(client.get("/"))
+    connect_okta(client)
+    dashboard = page_text(client.get("/"))
+    assert "Connect Okta to get started" not in dashboard
+    assert "Okta connected" in dashboard and "Run the first sync" in dashboard

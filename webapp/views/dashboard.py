@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from webapp.extensions import db
+from webapp.okta import store
 from webapp.rendering import render
 
 bp = Blueprint("dashboard", __name__)
@@ -11,5 +13,5 @@ bp = Blueprint("dashboard", __name__)
 
 @bp.get("/")
 def index() -> Response:
-    """Show what to do next; before Okta is connected that is 'Connect Okta to get started'."""
-    return render("dashboard/index.html")
+    """Show what to do next: 'Connect Okta to get started', or the connection and the next steps."""
+    return render("dashboard/index.html", connection=store.get_connection(session=db.session))
