@@ -19,11 +19,14 @@ class SandboxClock:
         self._offset = timedelta()
 
     def now(self) -> datetime:
-        """Return the sandbox's current time (UTC, timezone-aware)."""
+        """Return the sandbox's current time (UTC, timezone-aware), to the millisecond.
+
+        Okta's timestamps carry milliseconds (REF-CORE). Stamping records at a finer precision
+        than is served would make ``lastUpdated gt "<a user's own lastUpdated>"`` match that user.
+        """
         with self._lock:
-            if self._frozen is not None:
-                return self._frozen
-            return datetime.now(UTC) + self._offset
+            instant = self._frozen if self._frozen is not None else datetime.now(UTC) + self._offset
+        return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
 
     def freeze(self, at: datetime | None = None) -> datetime:
         """Stop the clock at ``at`` (default: the current sandbox time) and return that instant."""

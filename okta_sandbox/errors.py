@@ -44,6 +44,8 @@ class ApiError(Exception):
 
 # Exact texts from FACTS.md §1 (SPEC-O examples) and §4 (SPEC-M examples).
 INVALID_CLIENT = "Invalid value for the `client_id` parameter"
+# Discovery's 400 is an Okta error object with its own wording (SPEC-O ErrorInvalidClientId).
+DISCOVERY_INVALID_CLIENT = "Invalid value for `client_id` parameter"
 NO_CLIENT_CREDENTIALS = "No client credentials found"
 INVALID_CODE = "The authorization code is invalid or has expired."
 CODE_OTHER_CLIENT = (
@@ -54,6 +56,11 @@ CODE_OTHER_CLIENT = (
 INVALID_REFRESH = "The refresh token is invalid or expired."
 PKCE_FAILED = "PKCE verification failed."
 UNSUPPORTED_GRANT = "The grant type in the request isn't supported."
+UNSUPPORTED_RESPONSE_TYPE = "The response type contained in the request isn't supported."
+UNSUPPORTED_RESPONSE_MODE = (
+    "The response mode isn't supported by the authorization server. "
+    "Valid response modes: [`query`, `fragment`, `form_post`, `okta_post_message`]."
+)
 NO_SCOPES = "No scopes were requested."
 SCOPE_NOT_CONFIGURED = "One or more scopes are not configured for the authorization server resource."
 NEED_OPENID = "Requests for ID tokens or access tokens with OpenID scopes require the `openid` scope."
@@ -61,6 +68,7 @@ USER_NOT_ASSIGNED = "User is not assigned to the client application."
 CONSENT_DENIED = "The resource owner or authorization server denied the request."
 PKCE_REQUIRED = "PKCE code challenge is required when the token endpoint authentication method is 'NONE'."
 BAD_CHALLENGE_METHOD = "The code_challenge_method is invalid. Only 'S256' is supported."
+MISSING_TOKEN = "The `token` parameter is required."  # noqa: S105 - an error text, not a secret
 REDIRECT_MISMATCH = "The 'redirect_uri' does not match the redirection URI used in the authorization request."
 
 INVALID_TOKEN_SUMMARY = "Invalid token provided"  # noqa: S105 - an error text, not a secret

@@ -8,6 +8,8 @@ Semantics (SPEC-M ``listUsers``, FACTS.md §2):
   ``id status created activated statusChanged lastUpdated`` and ``type.id`` are searchable.
 * ``filter``: only ``status lastUpdated id profile.login profile.email profile.firstName
   profile.lastName``; only ``eq``, except ``lastUpdated`` which also takes ``gt ge lt le``.
+  "Filtering is case-sensitive for property names and query values, while operators are
+  case-insensitive."
 
 A malformed expression raises :class:`QueryError`; the server turns it into Okta's
 ``400 E0000031 "Invalid search criteria."`` (seen in okta/okta-powershell-cli#48).
@@ -19,27 +21,12 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from okta_sandbox.clock import parse_okta_timestamp
+from okta_sandbox.models import UserRecord
 
-
-class QueryTarget(Protocol):
-    """What a query reads from a user record."""
-
-    id: str
-    status: str
-    created: datetime
-    activated: datetime | None
-    status_changed: datetime | None
-    last_login: datetime | None
-    last_updated: datetime
-    password_changed: datetime | None
-    type_id: str
-    profile: dict[str, Any]
-
-
-Predicate = Callable[[QueryTarget], bool]
+Predicate = Callable[[UserRecord], bool]
 
 
 class QueryError(ValueError):
@@ -164,7 +151,7 @@ class _Parser:
             getter = _getter(attribute)
             return lambda user: getter(user) not in (None, "")
         value = self._literal(self._next())
-        return _comparison(attribute, op, value)
+        return _comparison(attribute, op, value, ignore_case=self.mode == "search")
 
     def _check_allowed(self, attribute: str, op: str) -> None:
         if attribute.startswith("profile."):
@@ -194,7 +181,7 @@ class _Parser:
         raise QueryError(f"Expected a value, got {tok.text!r}")
 
 
-def _getter(attribute: str) -> Callable[[QueryTarget], Any]:
+def _getter(attribute: str) -> Callable[[UserRecord], Any]:
     if attribute.startswith("profile."):
         key = attribute[len("profile.") :]
         return lambda user: user.profile.get(key)
@@ -204,7 +191,7 @@ def _getter(attribute: str) -> Callable[[QueryTarget], Any]:
     return lambda user: getattr(user, field)
 
 
-def _comparison(attribute: str, op: str, value: Any) -> Predicate:
+def _comparison(attribute: str, op: str, value: Any, *, ignore_case: bool) -> Predicate:
     getter = _getter(attribute)
     if attribute in _DATE_FIELDS:
         if not isinstance(value, str):
@@ -213,17 +200,18 @@ def _comparison(attribute: str, op: str, value: Any) -> Predicate:
             value = parse_okta_timestamp(value)
         except ValueError as exc:
             raise QueryError(f"Invalid timestamp {value!r}") from exc
-    elif isinstance(value, str):
-        # Okta: "operators and string values are case-insensitive" (SPEC-M listUsers `search`).
+    elif isinstance(value, str) and ignore_case:
+        # search: "operators and string values are case insensitive"; filter: values are
+        # case-sensitive (SPEC-M listUsers `search` and `filter`).
         value = value.casefold()
     compare = _COMPARATORS[op]
 
-    def predicate(user: QueryTarget) -> bool:
+    def predicate(user: UserRecord) -> bool:
         actual = getter(user)
         if actual is None or value is None:
             return op == "eq" and actual is None and value is None
         if isinstance(actual, str) and isinstance(value, str):
-            actual = actual.casefold()
+            actual = actual.casefold() if ignore_case else actual
         elif isinstance(actual, str) != isinstance(value, str) and not isinstance(actual, datetime):
             return False
         try:

@@ -76,6 +76,13 @@ FAULT_KINDS = frozenset({"http_error", "rate_limit", "latency", "drop", "malform
 CODE_LIFETIME = timedelta(seconds=300)  # SPEC-O TokenRequestAuthorizationCode
 TXN_LIFETIME = timedelta(minutes=10)
 REQUEST_LOG_SIZE = 10_000
+# Memory bounds for a long-running sandbox (benchmarks, `make demo`). Dead codes and tokens are
+# swept once as many new ones were issued as were alive after the previous sweep (and at least
+# PRUNE_MIN_ISSUED): memory stays proportional to live state at amortised O(1) per issue.
+PRUNE_MIN_ISSUED = 1024
+# Browser sessions and pending /authorize transactions: beyond this, the oldest are forgotten.
+MAX_SESSIONS = 10_000
+MAX_TRANSACTIONS = 10_000
 _UPDATABLE_APP_FIELDS = frozenset(
     {
         "name",
@@ -154,12 +161,14 @@ class OktaSandbox:
         self._seed_users(users)
 
         self._apps: dict[str, SandboxApp] = {}
-        self._txns: dict[str, tuple[str | None, AuthorizeRequest]] = {}
+        self._txns: dict[str, AuthorizeRequest] = {}
         self._sessions: dict[str, str] = {}
         self._codes: dict[str, AuthorizationCode] = {}
         self._families: dict[str, TokenFamily] = {}
         self._access_tokens: dict[str, AccessTokenRecord] = {}
         self._refresh_tokens: dict[str, RefreshTokenRecord] = {}
+        self._issued_since_prune = 0
+        self._prune_threshold = PRUNE_MIN_ISSUED
 
         self._rate_limits = dict(DEFAULT_RATE_LIMITS)
         self._buckets: dict[str, tuple[int, int]] = {}
@@ -659,10 +668,10 @@ class OktaSandbox:
         user.list_json = None
 
     def create_session(self, user_id: str) -> str:
-        """Start a sandbox browser session (the ``sid`` cookie value)."""
+        """Start a browser session (the ``sid`` cookie value); the oldest beyond ``MAX_SESSIONS`` end."""
         with self._lock:
             sid = opaque_token(24)
-            self._sessions[sid] = user_id
+            _bounded_put(self._sessions, sid, user_id, MAX_SESSIONS)
             return sid
 
     def session_user(self, sid: str | None) -> str | None:
@@ -692,23 +701,23 @@ class OktaSandbox:
         with self._lock:
             return user_id in self._admins
 
-    def start_transaction(self, request: AuthorizeRequest, sid: str | None) -> str:
+    def start_transaction(self, request: AuthorizeRequest) -> str:
         """Remember a validated ``/authorize`` request until sign-in and consent finish."""
         with self._lock:
             now = self.clock.now()
-            for key in [k for k, (_, r) in self._txns.items() if now - r.created > TXN_LIFETIME]:
+            for key in [k for k, pending in self._txns.items() if now - pending.created > TXN_LIFETIME]:
                 del self._txns[key]
             txn = opaque_token(18)
-            self._txns[txn] = (sid, request)
+            _bounded_put(self._txns, txn, request, MAX_TRANSACTIONS)
             return txn
 
     def get_transaction(self, txn: str) -> AuthorizeRequest | None:
         """The pending authorize request for ``txn``, if it has not expired."""
         with self._lock:
-            entry = self._txns.get(txn)
-            if entry is None or self.clock.now() - entry[1].created > TXN_LIFETIME:
+            pending = self._txns.get(txn)
+            if pending is None or self.clock.now() - pending.created > TXN_LIFETIME:
                 return None
-            return entry[1]
+            return pending
 
     def finish_transaction(self, txn: str) -> None:
         """Forget a pending authorize request."""
@@ -729,7 +738,43 @@ class OktaSandbox:
                 code_challenge=request.code_challenge,
                 expires_at=self.clock.now() + CODE_LIFETIME,
             )
+            self._count_issued()
             return code
+
+    def _count_issued(self) -> None:
+        """Count one new code or token, and sweep dead ones when enough were issued (see PRUNE_MIN_ISSUED)."""
+        self._issued_since_prune += 1
+        if self._issued_since_prune >= self._prune_threshold:
+            self._prune()
+
+    def _prune(self) -> None:
+        """Drop what can never be accepted again; each would fail the same way as an unknown one.
+
+        Used or expired codes and revoked or expired access tokens go. A family goes with all its
+        refresh tokens once it is revoked or past its 90-day expiry; a live family keeps its used
+        refresh tokens, which reuse detection needs (G-RT).
+        """
+        now = self.clock.now()
+        self._codes = {
+            key: code for key, code in self._codes.items() if not code.used and now < code.expires_at
+        }
+        self._access_tokens = {
+            key: record
+            for key, record in self._access_tokens.items()
+            if not record.revoked and now < record.expires_at
+        }
+        for family_id, family in list(self._families.items()):
+            if family.revoked or now >= family.refresh_expires_at:
+                del self._families[family_id]
+                for token in family.refresh_tokens:
+                    self._refresh_tokens.pop(token, None)
+            else:
+                family.access_tokens = [
+                    token for token in family.access_tokens if token in self._access_tokens
+                ]
+        self._issued_since_prune = 0
+        live = len(self._codes) + len(self._access_tokens) + len(self._refresh_tokens)
+        self._prune_threshold = max(PRUNE_MIN_ISSUED, live)
 
     # ------------------------------------------------------------------ token endpoint
 
@@ -856,6 +901,7 @@ class OktaSandbox:
             scopes=frozenset(scopes),
             expires_at=now + timedelta(seconds=lifetime),
         )
+        self._count_issued()
         body: dict[str, Any] = {
             "token_type": "Bearer",
             "expires_in": lifetime,
@@ -916,7 +962,7 @@ class OktaSandbox:
         with self._lock:
             app = self.require_client(client_id)
             if not token:
-                raise OAuthError(400, "invalid_request", "The token parameter is required.")
+                raise OAuthError(400, "invalid_request", errors.MISSING_TOKEN)
             access = self._access_tokens.get(token)
             if access is not None and access.client_id == app.client_id:
                 access.revoked = True
@@ -930,7 +976,10 @@ class OktaSandbox:
     def _revoke_family(self, family: TokenFamily) -> None:
         family.revoked = True
         for token in family.access_tokens:
-            self._access_tokens[token].revoked = True
+            # A sweep may already have dropped an expired access token that is still listed.
+            access = self._access_tokens.get(token)
+            if access is not None:
+                access.revoked = True
         for token in family.refresh_tokens:
             self._refresh_tokens[token].revoked = True
 
@@ -988,31 +1037,26 @@ class OktaSandbox:
             self._rate_limits = dict(DEFAULT_RATE_LIMITS)
             self._buckets.clear()
 
+    def _bucket(self, family: str) -> tuple[int, int, int]:
+        """``(limit, window start epoch, requests used in it)`` for the current clock minute."""
+        now_epoch = int(self.clock.now().timestamp())
+        window = now_epoch - now_epoch % 60
+        start, used = self._buckets.get(family, (window, 0))
+        return self._rate_limits[family], window, used if start == window else 0
+
     def consume_rate_limit(self, family: str) -> RateLimitStatus:
         """Count one request against ``family``'s bucket for the current clock minute."""
         with self._lock:
-            limit = self._rate_limits[family]
-            now_epoch = int(self.clock.now().timestamp())
-            window = now_epoch - now_epoch % 60
-            start, used = self._buckets.get(family, (window, 0))
-            if start != window:
-                used = 0
-            reset = window + 60
+            limit, window, used = self._bucket(family)
             if used >= limit:
-                self._buckets[family] = (window, used)
-                return RateLimitStatus(family, False, limit, 0, reset)
-            used += 1
-            self._buckets[family] = (window, used)
-            return RateLimitStatus(family, True, limit, limit - used, reset)
+                return RateLimitStatus(family, False, limit, 0, window + 60)
+            self._buckets[family] = (window, used + 1)
+            return RateLimitStatus(family, True, limit, limit - used - 1, window + 60)
 
     def peek_rate_limit(self, family: str) -> RateLimitStatus:
         """A bucket's state without counting a request."""
         with self._lock:
-            limit = self._rate_limits[family]
-            now_epoch = int(self.clock.now().timestamp())
-            window = now_epoch - now_epoch % 60
-            start, used = self._buckets.get(family, (window, 0))
-            used = used if start == window else 0
+            limit, window, used = self._bucket(family)
             return RateLimitStatus(family, used < limit, limit, max(0, limit - used), window + 60)
 
     # ------------------------------------------------------------------ faults
@@ -1120,6 +1164,13 @@ def app_to_json(app: SandboxApp) -> dict[str, Any]:
 def pkce_challenge(verifier: str) -> str:
     """The S256 ``code_challenge`` for ``verifier`` (re-exported for clients and tests)."""
     return str(create_s256_code_challenge(verifier))
+
+
+def _bounded_put(mapping: dict[str, Any], key: str, value: Any, limit: int) -> None:
+    """Insert ``key``; beyond ``limit`` entries, forget the oldest (dicts keep insertion order)."""
+    mapping[key] = value
+    while len(mapping) > limit:
+        del mapping[next(iter(mapping))]
 
 
 def _ts(value: datetime | None) -> str | None:

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -37,6 +38,16 @@ _FAULT_KEY = "okta_sandbox.fault"
 # RFC 7636 §4.2: 43-128 characters of [A-Z a-z 0-9 - . _ ~].
 _CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 _JSON = "application/json"
+# SPEC-O OrgASOidcMetadata response_types_supported / response_modes_supported.
+OKTA_RESPONSE_TYPES = (
+    "code",
+    "id_token",
+    "code id_token",
+    "code token",
+    "id_token token",
+    "code id_token token",
+)
+OKTA_RESPONSE_MODES = ("query", "fragment", "form_post", "okta_post_message")
 
 
 def _json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -124,11 +135,12 @@ def create_app(sandbox: OktaSandbox, *, control_api: bool = False) -> Flask:
         fault = request.environ.get(_FAULT_KEY)
         if fault is not None and fault.kind == "http_error":
             status = fault.status or 500
-            summary = "Internal Server Error" if status == 500 else "Service Unavailable"
-            return _api_error(ApiError(status, "E0000009", summary))
-        if fault is not None and fault.kind == "rate_limit" and family is not None:
-            peek = sandbox.peek_rate_limit(family)
-            g.rate = RateLimitStatus(family, False, peek.limit, 0, peek.reset_epoch)
+            # E0000009 "Internal Server Error" (SPEC-M); other statuses use their own reason phrase.
+            return _api_error(ApiError(status, "E0000009", HTTPStatus(status).phrase))
+        if fault is not None and fault.kind == "rate_limit":
+            if family is not None:
+                peek = sandbox.peek_rate_limit(family)
+                g.rate = RateLimitStatus(family, False, peek.limit, 0, peek.reset_epoch)
             return _api_error(ApiError(429, "E0000047", errors.RATE_LIMIT_SUMMARY))
         if family is not None and request.method != "OPTIONS":
             g.rate = sandbox.consume_rate_limit(family)
@@ -190,23 +202,28 @@ def _register_oauth(app: Flask, sandbox: OktaSandbox) -> None:  # noqa: C901 - o
         html = pages.error_page(origin=sandbox.origin, error=error, description=description)
         return Response(html, status=status, content_type="text/html; charset=utf-8")
 
-    def redirect_back(
-        req: AuthorizeRequest | None, uri: str, state: str | None, **params: str
-    ) -> BaseResponse:
-        query = dict(params)
-        if state is not None:
-            query["state"] = state
+    def redirect_back(uri: str, state: str, **params: str) -> BaseResponse:
+        """Back to the app: ``code`` or ``error``/``error_description``, then ``state`` (FACTS.md §1)."""
         separator = "&" if "?" in uri else "?"
         # quote_plus (urlencode's default) gives Okta's "One+or+more+scopes..." encoding.
-        return redirect(uri + separator + urlencode(query), code=302)
+        return redirect(uri + separator + urlencode({**params, "state": state}), code=302)
+
+    def deny(txn: str, auth_request: AuthorizeRequest, description: str) -> BaseResponse:
+        """End the transaction and redirect back with ``access_denied``."""
+        sandbox.finish_transaction(txn)
+        return redirect_back(
+            auth_request.redirect_uri,
+            auth_request.state,
+            error="access_denied",
+            error_description=description,
+        )
 
     @app.get("/.well-known/openid-configuration")
     def openid_configuration() -> BaseResponse:
         client_id = request.args.get("client_id")
         if client_id is not None and sandbox.get_app(client_id) is None:
-            return _json_response(
-                {"error": "invalid_client", "error_description": errors.INVALID_CLIENT}, 400
-            )
+            # SPEC-O: 400 Error400InvalidClientId, an Okta error object (not an OAuthError body).
+            raise ApiError(400, "invalid_client", errors.DISCOVERY_INVALID_CLIENT)
         return _json_response(_oidc_metadata(sandbox.origin))
 
     @app.get("/oauth2/v1/keys")
@@ -236,16 +253,24 @@ def _register_oauth(app: Flask, sandbox: OktaSandbox) -> None:  # noqa: C901 - o
             )
 
         def fail(error: str, description: str) -> BaseResponse:
-            return redirect_back(None, redirect_uri, state, error=error, error_description=description)
+            return redirect_back(redirect_uri, state, error=error, error_description=description)
 
-        if args.get("response_type") != "code":
-            return fail(
-                "unsupported_response_type",
-                "The response type is not supported by the authorization server. "
-                "Configured response types: [code].",
-            )
-        if args.get("response_mode", "query") != "query":
-            return fail("unsupported_response_mode", "The sandbox only supports response_mode=query.")
+        response_type = args.get("response_type", "")
+        if response_type != "code":
+            if response_type in OKTA_RESPONSE_TYPES:
+                # An Okta response type the SPA app is not configured for.
+                return fail(
+                    "unsupported_response_type",
+                    "The response type is not supported by the authorization server. "
+                    "Configured response types: [code].",
+                )
+            return fail("unsupported_response_type", errors.UNSUPPORTED_RESPONSE_TYPE)
+        response_mode = args.get("response_mode", "query")
+        if response_mode != "query":
+            if response_mode in OKTA_RESPONSE_MODES:
+                # Valid in Okta, not emulated (see okta_sandbox/README.md).
+                return fail("unsupported_response_mode", "The sandbox only supports response_mode=query.")
+            return fail("unsupported_response_mode", errors.UNSUPPORTED_RESPONSE_MODE)
         scopes = tuple(dict.fromkeys(args.get("scope", "").split()))
         if not scopes:
             return fail("invalid_scope", errors.NO_SCOPES)
@@ -277,7 +302,7 @@ def _register_oauth(app: Flask, sandbox: OktaSandbox) -> None:  # noqa: C901 - o
         prompt = set(args.get("prompt", "").split())
         sid = request.cookies.get(SESSION_COOKIE)
         user_id = None if "login" in prompt else sandbox.session_user(sid)
-        txn = sandbox.start_transaction(auth_request, sid)
+        txn = sandbox.start_transaction(auth_request)
         if user_id is None:
             if "none" in prompt:
                 sandbox.finish_transaction(txn)
@@ -308,14 +333,7 @@ def _register_oauth(app: Flask, sandbox: OktaSandbox) -> None:  # noqa: C901 - o
         client = sandbox.get_app(auth_request.client_id)
         login = sandbox.user_login(user_id)
         if client is None or not client.is_assigned(login):
-            sandbox.finish_transaction(txn)
-            return redirect_back(
-                auth_request,
-                auth_request.redirect_uri,
-                auth_request.state,
-                error="access_denied",
-                error_description=errors.USER_NOT_ASSIGNED,
-            )
+            return deny(txn, auth_request, errors.USER_NOT_ASSIGNED)
         if skip_consent:
             return grant(txn, auth_request, user_id)
         html = pages.consent_page(
@@ -331,7 +349,7 @@ def _register_oauth(app: Flask, sandbox: OktaSandbox) -> None:  # noqa: C901 - o
     def grant(txn: str, auth_request: AuthorizeRequest, user_id: str) -> BaseResponse:
         sandbox.finish_transaction(txn)
         code = sandbox.issue_code(auth_request, user_id)
-        return redirect_back(auth_request, auth_request.redirect_uri, auth_request.state, code=code)
+        return redirect_back(auth_request.redirect_uri, auth_request.state, code=code)
 
     @app.post("/login/signin")
     def sign_in_submit() -> BaseResponse:
@@ -364,14 +382,7 @@ def _register_oauth(app: Flask, sandbox: OktaSandbox) -> None:  # noqa: C901 - o
                 "invalid_request", "The consent transaction has expired. Start again from the app."
             )
         if request.form.get("consent") != "allow":
-            sandbox.finish_transaction(txn)
-            return redirect_back(
-                auth_request,
-                auth_request.redirect_uri,
-                auth_request.state,
-                error="access_denied",
-                error_description=errors.CONSENT_DENIED,
-            )
+            return deny(txn, auth_request, errors.CONSENT_DENIED)
         return grant(txn, auth_request, user_id)
 
     @app.route("/oauth2/v1/token", methods=["OPTIONS"])
@@ -494,15 +505,8 @@ def _oidc_metadata(origin: str) -> dict[str, Any]:
         "userinfo_endpoint": f"{origin}/oauth2/v1/userinfo",
         "registration_endpoint": f"{origin}/oauth2/v1/clients",
         "jwks_uri": f"{origin}/oauth2/v1/keys",
-        "response_types_supported": [
-            "code",
-            "id_token",
-            "code id_token",
-            "code token",
-            "id_token token",
-            "code id_token token",
-        ],
-        "response_modes_supported": ["query", "fragment", "form_post", "okta_post_message"],
+        "response_types_supported": list(OKTA_RESPONSE_TYPES),
+        "response_modes_supported": list(OKTA_RESPONSE_MODES),
         "grant_types_supported": [
             "authorization_code",
             "implicit",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 import httpx
@@ -33,11 +34,28 @@ def test_discovery_is_org_as_shaped_and_valid(
     assert "okta.users.read" not in body["scopes_supported"]
 
 
-def test_discovery_rejects_unknown_client_id(http: httpx.Client) -> None:
-    """?client_id= that is not registered gives 400 invalid_client."""
+def test_discovery_is_exactly_the_org_as_example(
+    http: httpx.Client, sandbox: SandboxServer, okta_spec: SpecValidator
+) -> None:
+    """Keys, order and values are SPEC-O's OrgASOidcMetadata example with the sandbox origin as domain."""
+    example = okta_spec.oauth["components"]["examples"]["OrgASOidcMetadata"]["value"]
+    expected = json.loads(json.dumps(example).replace("https://{yourOktaDomain}", sandbox.origin))
+    body = http.get("/.well-known/openid-configuration").json()
+    assert body == expected and list(body) == list(expected)
+
+
+def test_discovery_rejects_unknown_client_id(http: httpx.Client, okta_spec: SpecValidator) -> None:
+    """An unregistered ?client_id= gives 400 with an Okta error object (SPEC-O Error400InvalidClientId)."""
     response = http.get("/.well-known/openid-configuration", params={"client_id": "0oanope"})
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid_client"
+    body = response.json()
+    okta_spec.validate("Error", body)
+    assert {key: body[key] for key in ("errorCode", "errorSummary", "errorLink", "errorCauses")} == {
+        "errorCode": "invalid_client",
+        "errorSummary": "Invalid value for `client_id` parameter",
+        "errorLink": "invalid_client",
+        "errorCauses": [],
+    }
 
 
 def test_full_pkce_flow_returns_valid_tokens(flow: Flow, org: OktaSandbox, okta_spec: SpecValidator) -> None:
@@ -193,6 +211,23 @@ def test_bad_pkce_parameters_redirect_invalid_request(flow: Flow, overrides: dic
 def test_wrong_response_type_is_unsupported(flow: Flow) -> None:
     """response_type=token is refused with unsupported_response_type."""
     assert flow.redirect_params(flow.authorize(response_type="token"))["error"] == "unsupported_response_type"
+
+
+def test_unknown_response_type_and_mode_use_okta_texts(flow: Flow) -> None:
+    """Values Okta does not know at all get SPEC-O's exact descriptions, with the state."""
+    response_type = flow.redirect_params(flow.authorize(response_type="bogus"))
+    assert response_type == {
+        "error": "unsupported_response_type",
+        "error_description": "The response type contained in the request isn't supported.",
+        "state": flow.state,
+    }
+    response_mode = flow.redirect_params(flow.authorize(response_mode="bogus"))
+    assert response_mode == {
+        "error": "unsupported_response_mode",
+        "error_description": "The response mode isn't supported by the authorization server. Valid response "
+        "modes: [`query`, `fragment`, `form_post`, `okta_post_message`].",
+        "state": flow.state,
+    }
 
 
 def test_token_probe_tells_wrong_client_from_right(flow: Flow) -> None:
@@ -385,6 +420,16 @@ def test_revoke_endpoint_revokes_refresh_family(flow: Flow, http: httpx.Client) 
     assert flow.refresh(tokens["refresh_token"]).status_code == 400
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert http.get("/api/v1/users", headers=headers).status_code == 401
+
+
+def test_revoke_without_token_is_invalid_request(flow: Flow, http: httpx.Client) -> None:
+    """POST /oauth2/v1/revoke without a token: SPEC-O OAuthError400InvalidRequest_MissingToken, exactly."""
+    response = http.post("/oauth2/v1/revoke", data={"client_id": flow.org.default_app.client_id})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "The `token` parameter is required.",
+    }
 
 
 def test_revoke_tokens_from_python(flow: Flow, org: OktaSandbox, http: httpx.Client) -> None:

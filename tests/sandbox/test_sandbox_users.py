@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -446,3 +447,26 @@ def test_hundred_thousand_users_build_in_seconds() -> None:
     page = org.users_page(limit=200)
     assert len(page.items) == 200 and page.next_after is not None
     assert time.perf_counter() - started < 0.5
+
+
+def test_filter_values_are_case_sensitive_unlike_search(
+    http: httpx.Client, admin_headers: dict[str, str]
+) -> None:
+    """SPEC-M listUsers: filter is case-sensitive for values; search values are case-insensitive."""
+    assert search_ids(http, admin_headers, filter='profile.firstName eq "Zoë"')
+    assert search_ids(http, admin_headers, filter='profile.firstName eq "zoë"') == []
+    assert search_ids(http, admin_headers, filter='status eq "active"') == []
+    assert search_ids(http, admin_headers, filter='status EQ "ACTIVE"')  # operators are not
+    assert search_ids(http, admin_headers, search='profile.firstName eq "zoë"')
+
+
+def test_timestamps_compare_at_millisecond_precision(http: httpx.Client, org: OktaSandbox) -> None:
+    """Okta keeps milliseconds: `gt` a user's own lastUpdated excludes it, `ge` includes it."""
+    org.clock.freeze(datetime(2030, 1, 1, 12, 0, 0, 123456, tzinfo=UTC))
+    admin_headers = {"Authorization": f"Bearer {org.issue_tokens_for_tests()['access_token']}"}
+    user = org.update_user(org.list_users()[0]["id"], profile={"title": "Changed"})
+    stamp = user["lastUpdated"]
+    assert stamp == "2030-01-01T12:00:00.123Z"
+    assert search_ids(http, admin_headers, filter=f'lastUpdated gt "{stamp}"') == []
+    assert search_ids(http, admin_headers, filter=f'lastUpdated ge "{stamp}"') == [user["id"]]
+    assert search_ids(http, admin_headers, search=f'lastUpdated le "{stamp}" and id eq "{user["id"]}"')
