@@ -254,11 +254,27 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh browser context and page per test; a screenshot is kept when the test fails."""
+    """A fresh browser context and page per test; a screenshot is kept when the test fails, and any
+    script error or CSP violation on the page fails the test."""
     context = browser.new_context()
     context.set_default_timeout(10_000)
     page = context.new_page()
+    problems: list[str] = []
+    # HTTP error statuses are logged as "Failed to load resource"; those are the app's expected
+    # answers (401, 422...). Anything else (a CSP "Refused to ...", an exception) is a bug.
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(str(error)))
     yield page
+    if problems:
+        context.close()
+        pytest.fail(f"Browser console errors: {problems}")
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         artifacts = Path("test-artifacts")

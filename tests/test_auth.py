@@ -203,7 +203,7 @@ def test_revoked_invitation_link_stops_working(
         assert admin is not None
         invite, token = accounts.create_invite(session=session, email="carol@acme.example", invited_by=admin)
         invite_id = invite.id
-    assert client.post(f"/settings/invites/{invite_id}/revoke").status_code == 200
+    assert client.post(f"/settings/invites/{invite_id}/revoke").status_code == 303
     assert client.get(f"/invite/{token}").status_code == 404
 
 

@@ -65,3 +65,27 @@ def test_bad_base_url_is_refused(tmp_path: Path) -> None:
     """A BASE_URL that is not an absolute http(s) URL is refused at start-up."""
     with pytest.raises(ValueError, match="BASE_URL"):
         create_app({"INSTANCE_PATH": str(tmp_path), "BASE_URL": "signet.acme.example"})
+
+
+def test_private_file_is_created_once_under_a_race(tmp_path: Path) -> None:
+    """Many threads creating the same key file at once all read one complete value."""
+    import secrets
+    import threading
+
+    from webapp.instance_files import read_or_create_private_file
+
+    target = tmp_path / "race_key"
+    barrier = threading.Barrier(8)
+    seen: list[bytes] = []
+
+    def create() -> None:
+        barrier.wait()
+        seen.append(read_or_create_private_file(target, lambda: secrets.token_hex(32).encode()))
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(seen)) == 1 and len(seen[0]) == 64
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["race_key"]

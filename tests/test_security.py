@@ -153,3 +153,18 @@ def test_areas_show_an_empty_state(client: FlaskClient, signed_in: AuthActions, 
     response = client.get(path)
     assert response.status_code == 200
     assert "Okta" in page_text(response)
+
+
+def test_expired_session_on_htmx_post_answers_hx_redirect(
+    htmx_client: FlaskClient, auth: AuthActions
+) -> None:
+    """An htmx POST after the session expired gets HX-Redirect to sign in, not a CSRF error."""
+    auth.create_admin()
+    response = htmx_client.post(
+        "/settings/invites",
+        data={"email": "x@acme.example"},
+        headers={"HX-Current-URL": "http://localhost/settings/", "X-CSRFToken": "from-an-old-session"},
+        csrf=False,
+    )
+    assert response.headers["HX-Redirect"].startswith("/login?next=")
+    assert "HX-Request" in response.headers["Vary"]

@@ -8,11 +8,11 @@ an old key keep decrypting while a new one encrypts, so keys can be rotated.
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from webapp.instance_files import read_or_create_private_file
 
 ENCRYPTION_KEY_FILENAME = "encryption_key"
 
@@ -44,16 +44,8 @@ class SecretBox:
 
 
 def load_or_create_key_file(instance_path: Path) -> bytes:
-    """The instance's key file, created atomically with mode 0600 on first use."""
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key_file = instance_path / ENCRYPTION_KEY_FILENAME
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-    except FileExistsError:
-        return key_file.read_bytes().strip()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(Fernet.generate_key())
-    return key_file.read_bytes().strip()
+    """The instance's key file, created with mode 0600 on first use."""
+    return read_or_create_private_file(instance_path / ENCRYPTION_KEY_FILENAME, Fernet.generate_key)
 
 
 def secret_box_from_config(*, configured_keys: str | None, instance_path: Path) -> SecretBox:

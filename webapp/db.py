@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -104,6 +104,16 @@ class Database:
             g.db_session = self.new_session(writer=writer)
         session: Session = g.db_session
         return session
+
+    def ensure_request_session_idle(self) -> None:
+        """Refuse to go on while this request's session holds a transaction.
+
+        Called before talking to Okta: the token service writes refreshed tokens from its own
+        connection, which would wait on (SQLite) or deadlock with (PostgreSQL row locks) an open
+        transaction of the request, and no lock should be held across a network call anyway.
+        """
+        if has_request_context() and "db_session" in g and g.db_session.in_transaction():
+            raise RuntimeError("Commit the request's database transaction before calling Okta.")
 
     def _close_request_session(self, _exc: BaseException | None) -> None:
         session: Session | None = g.pop("db_session", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, make_response, redirect, render_template, request
+from flask import Response, current_app, make_response, redirect, render_template, request
 
 from webapp.extensions import htmx
 
@@ -36,8 +36,16 @@ def redirect_to(url: str) -> Response:
     if htmx:
         response = make_response("", 200)
         response.headers["HX-Redirect"] = url
-        return response
-    return make_response(redirect(url, code=303))
+    else:
+        response = make_response(redirect(url, code=303))
+    response.vary.add("HX-Request")
+    return response
+
+
+def base_url() -> str:
+    """The instance's public URL (BASE_URL), without a trailing slash."""
+    value: str = current_app.config["BASE_URL"]
+    return value
 
 
 def safe_next_url(candidate: str | None, default: str) -> str:

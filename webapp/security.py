@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, request, url_for
+from flask import Flask, Response, current_app, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -73,7 +73,11 @@ def init_app(app: Flask) -> None:
 def _load_admin(admin_id: str) -> Any:
     if not admin_id.isdigit():
         return None
-    admin = accounts.get_admin(session=db.session, admin_id=int(admin_id))
+    # A short session of its own: if the request's session did this read, a POST's write
+    # transaction (BEGIN IMMEDIATE) would start here and hold SQLite's write lock for the whole
+    # request, including any call to Okta.
+    with db.session_scope(writer=False) as session:
+        admin = accounts.get_admin(session=session, admin_id=int(admin_id))
     return admin if admin and admin.is_active else None
 
 
@@ -91,8 +95,6 @@ def _require_admin() -> Response | None:
 
 def current_app_view() -> Callable[..., Any] | None:
     """The view function the request is routed to, or None (404s, static files)."""
-    from flask import current_app
-
     if request.endpoint is None or request.endpoint == "static":
         return None
     return current_app.view_functions.get(request.endpoint)
@@ -128,6 +130,11 @@ def render_error(status: int, message: str) -> Response:
 
 
 def _csrf_error(error: CSRFError) -> Response:
+    # The CSRF secret lives in the session, so an expired session fails the CSRF check before the
+    # login guard runs: answer as the guard would (HX-Redirect for htmx, PITFALLS 5.4).
+    view = current_app_view()
+    if not current_user.is_authenticated and view is not None and not getattr(view, "is_public", False):
+        return _unauthorized()
     return render_error(
         400,
         "This form expired or did not come from Signet, so nothing was changed. "
@@ -147,8 +154,6 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _unexpected_error(error: Exception) -> Response:
-    from flask import current_app
-
     if isinstance(error, HTTPException):  # pragma: no cover - routed to _http_error first
         return _http_error(error)
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import secrets
-import stat
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from webapp.instance_files import read_or_create_private_file
 
 # Values people paste from tutorials; a key from this list signs nothing of ours.
 KNOWN_WEAK_SECRETS = frozenset(
@@ -42,7 +42,8 @@ class Settings(BaseSettings):
         description="Fernet key(s) for tokens at rest, comma-separated, newest first; "
         "generated into the instance folder when unset.",
     )
-    OKTA_HTTP_TIMEOUT: float = Field(default=10.0, gt=0, le=120, description="Seconds per call to Okta.")
+    # At most 20 s: a token refresh must finish well inside Okta's 30 s rotation leeway.
+    OKTA_HTTP_TIMEOUT: float = Field(default=10.0, gt=0, le=20, description="Seconds per call to Okta.")
     LOG_LEVEL: str = "INFO"
     PROXY_FIX_X_FOR: int = Field(
         default=0, ge=0, le=5, description="How many reverse proxies in front set X-Forwarded-For."
@@ -78,16 +79,8 @@ def check_secret_strength(secret: str) -> None:
 
 
 def load_or_create_secret_key(instance_path: Path) -> str:
-    """Read the instance's generated secret, creating it (mode 0600) on first start.
-
-    `O_EXCL` makes the creation atomic, so two gunicorn workers starting together agree on one key.
-    """
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key_file = instance_path / SECRET_KEY_FILENAME
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-    except FileExistsError:
-        return key_file.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_urlsafe(48))
-    return key_file.read_text(encoding="utf-8").strip()
+    """Read the instance's generated secret, creating it (mode 0600) on first start."""
+    content = read_or_create_private_file(
+        instance_path / SECRET_KEY_FILENAME, lambda: secrets.token_urlsafe(48).encode("ascii")
+    )
+    return content.decode("ascii")

@@ -33,9 +33,8 @@ def test_create_first_admin_sign_in_and_see_dashboard(page: Any, live_server: Li
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Connect Okta to get started").wait_for()
     assert page.url == live_server.url + "/"
-    # htmx loaded from our own static folder and no CSP violation or script error happened.
+    # htmx loaded from our own static folder (the page fixture fails on any CSP violation).
     assert page.evaluate("typeof htmx !== 'undefined' && htmx.version.startsWith('2.')")
-    assert console_errors == []
 
 
 def test_wrong_password_then_htmx_invite_in_browser(page: Any, live_server: LiveServer) -> None:

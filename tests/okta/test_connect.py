@@ -232,15 +232,25 @@ def test_okta_unreachable_at_connect(client: FlaskClient, wizard_filled: Any, ap
 
 
 def test_popup_closed_without_callback_points_at_redirect_uri(
-    htmx_client: FlaskClient, signed_in: AuthActions, app: Flask
+    client: FlaskClient, htmx_client: FlaskClient, wizard_filled: Any, app: Flask
 ) -> None:
     """When the Okta window closes with no callback, the wizard blames the redirect URI (step 5)."""
+    assert client.get("/setup/okta/connect").status_code == 302  # started, Okta never calls back
     response = htmx_client.post("/setup/okta/popup-closed")
     assert response.status_code == 200
     body = page_text(response)
     assert body.lstrip().startswith('<div id="okta-wizard"')
     assert "check the Sign-in redirect URI in step 5" in body
     assert _problem(app) == ("popup_closed", 5)
+
+
+def test_popup_closed_after_a_callback_keeps_its_specific_problem(
+    client: FlaskClient, htmx_client: FlaskClient, wizard_filled: Any, app: Flask
+) -> None:
+    """If Okta did call back (here: Deny), a late 'window closed' report doesn't replace that message."""
+    connect_okta(client, decision="deny")
+    htmx_client.post("/setup/okta/popup-closed")
+    assert _problem(app) == ("access_denied", 6)
 
 
 def test_unregistered_redirect_uri_shows_okta_error_page(client: FlaskClient, wizard_filled: Any) -> None:
@@ -298,3 +308,32 @@ def test_dashboard_follows_the_connection(client: FlaskClient, wizard_filled: An
     dashboard = page_text(client.get("/"))
     assert "Connect Okta to get started" not in dashboard
     assert "Okta connected" in dashboard and "Run the first sync" in dashboard
+
+
+def test_admin_console_suggestion_is_applied(client: FlaskClient, signed_in: AuthActions) -> None:
+    """The 'Use dev-123.okta.com' button saves the suggested domain, not the typed one."""
+    response = client.post(
+        "/setup/okta/steps/8",
+        data={"domain": "dev-123-admin.okta.com", "domain_suggestion": "dev-123.okta.com"},
+    )
+    assert 'value="dev-123.okta.com"' in page_text(response)
+
+
+def test_connect_refuses_cross_site_requests(client: FlaskClient, wizard_filled: Any, app: Flask) -> None:
+    """Another site can't start a connection in the admin's browser (Sec-Fetch-Site: cross-site)."""
+    response = client.get("/setup/okta/connect", headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 400
+    assert "Start the connection from Signet's Setup page." in page_text(response)
+    with app.app_context():
+        assert db.session.exec(select(OAuthAttempt)).all() == []
+    same_site = client.get("/setup/okta/connect", headers={"Sec-Fetch-Site": "same-origin"})
+    assert same_site.status_code == 302
+
+
+def test_connect_step_is_only_done_by_connecting(
+    client: FlaskClient, signed_in: AuthActions, app: Flask
+) -> None:
+    """Posting the step 10 form does not mark it done; only a working connection does."""
+    client.post("/setup/okta/steps/10")
+    with app.app_context():
+        assert 10 not in store.get_progress(session=db.session).completed_steps

@@ -23,7 +23,7 @@ from tests.okta import _workers
 from tests.okta_flow import connect_okta, fill_wizard
 from webapp.extensions import db, okta_services
 from webapp.models import AuditEvent, OktaConnection, utcnow
-from webapp.okta import store
+from webapp.okta import oauth, store
 from webapp.okta.api import OktaApi
 from webapp.okta.errors import NeedsReconnectError
 from webapp.okta.tokens import HOSTNAME, TokenService
@@ -312,3 +312,109 @@ def test_tokens_never_appear_in_logs_html_or_database(
         assert secret not in caplog.text
         assert secret not in database_text
         assert all(secret not in page for page in pages)
+
+
+def test_refresh_inside_a_post_request_does_not_deadlock(
+    app: Flask, client: FlaskClient, connected: Any
+) -> None:
+    """'Check again' with an expiring token refreshes within the request (no lock held across it)."""
+    import time
+
+    _expire_access_token(app)
+    started = time.monotonic()
+    response = client.post("/setup/okta/verify")
+    assert response.status_code == 303
+    assert time.monotonic() - started < 4  # SQLite's busy timeout is 5 s: a held lock would show here
+    assert connected.sandbox.count_requests(**REFRESH) == 1
+    assert _row(app).status == "connected"
+
+
+def test_calling_okta_with_an_open_request_transaction_is_refused(app: Flask, connected: Any) -> None:
+    """The token service refuses to run while the request's session holds a transaction."""
+    with app.test_request_context("/setup/okta/verify", method="POST"):
+        store.get_connection(session=db.session)  # opens the request's transaction
+        with pytest.raises(RuntimeError, match="Commit the request's database transaction"):
+            okta_services.tokens.access_token()
+
+
+def test_disconnect_during_a_refresh_is_not_undone(
+    app: Flask, client: FlaskClient, connected: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refresh answered by Okta but saved after Disconnect stores nothing and revokes what it got."""
+    import time
+
+    from webapp.okta import tokens as tokens_module
+    from webapp.okta.errors import NotConnectedError
+
+    real_refresh = tokens_module.oauth.refresh_tokens
+
+    def slow_after_okta_answered(**kwargs: Any) -> oauth.TokenSet:
+        result = real_refresh(**kwargs)
+        time.sleep(1.0)  # Okta has rotated; the disconnect happens before we save
+        return result
+
+    monkeypatch.setattr(tokens_module.oauth, "refresh_tokens", slow_after_okta_answered)
+    _expire_access_token(app)
+    org = connected.sandbox
+    outcome: list[BaseException | str] = []
+
+    def refresh() -> None:
+        with app.app_context():
+            try:
+                outcome.append(okta_services.tokens.access_token())
+            except BaseException as error:  # noqa: BLE001 - asserted below
+                outcome.append(error)
+
+    worker = threading.Thread(target=refresh)
+    worker.start()
+    time.sleep(0.4)  # the refresh is now waiting on Okta, holding the lease
+    assert client.post("/setup/okta/disconnect").status_code == 303
+    worker.join(10)
+    row = _row(app)
+    assert row.status == "disconnected"
+    assert row.access_token_ciphertext is None and row.refresh_token_ciphertext is None
+    assert len(outcome) == 1 and isinstance(outcome[0], NotConnectedError)
+    assert org.count_requests(path="/oauth2/v1/revoke") == 2  # the disconnect's and the refresher's
+
+
+def test_unknown_client_on_refresh_needs_reconnect(app: Flask, connected: Any) -> None:
+    """If Okta no longer knows the app (deleted), the refresh marks the connection with that reason."""
+    with app.app_context(), db.session_scope() as session:
+        row = store.get_connection(session=session)
+        assert row is not None
+        row.client_id = "0oaDELETEDDELETED000"
+        row.access_token_expires_at = utcnow() - timedelta(seconds=1)
+        session.add(row)
+    with app.app_context(), pytest.raises(NeedsReconnectError, match="no longer recognises"):
+        okta_services.tokens.access_token()
+    assert _row(app).status == "needs_reconnect"
+
+
+def test_unreadable_tokens_need_reconnect_and_disconnect_still_works(
+    app: Flask, client: FlaskClient, connected: Any
+) -> None:
+    """Tokens encrypted under a lost key mark the connection for reconnecting; Disconnect still works."""
+    from cryptography.fernet import Fernet
+
+    from webapp.crypto import SecretBox
+
+    foreign = SecretBox([Fernet.generate_key()])
+    with app.app_context(), db.session_scope() as session:
+        row = store.get_connection(session=session)
+        assert row is not None
+        row.access_token_ciphertext = foreign.encrypt("x")
+        row.refresh_token_ciphertext = foreign.encrypt("y")
+        session.add(row)
+    with app.app_context(), pytest.raises(NeedsReconnectError, match="can't be decrypted"):
+        okta_services.tokens.access_token()
+    assert _row(app).status == "needs_reconnect"
+    assert client.post("/setup/okta/disconnect").status_code == 303
+    assert _row(app).status == "disconnected"
+
+
+def test_api_client_never_sends_the_token_to_another_host(app: Flask, connected: Any) -> None:
+    """A next link pointing at another host is refused before any request carries the token."""
+    from webapp.okta.errors import OktaApiError
+
+    with app.app_context(), pytest.raises(OktaApiError, match="another host"):
+        okta_services.api(connected.origin).get("https://evil.example/api/v1/users")

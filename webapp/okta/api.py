@@ -26,7 +26,7 @@ class OktaApi:
     """Calls `{origin}/api/v1/...` with a bearer token from the token service."""
 
     def __init__(self, *, origin: str, tokens: TokenService, http: httpx.Client) -> None:
-        self._origin = origin
+        self.origin = origin
         self._tokens = tokens
         self._http = http
 
@@ -36,7 +36,10 @@ class OktaApi:
         Raises `InsufficientScopeError` for a 403 naming a missing scope, `OktaRateLimitedError` for a
         429, `OktaApiError` for other errors.
         """
-        url = path_or_url if path_or_url.startswith(("http://", "https://")) else self._origin + path_or_url
+        url = path_or_url if path_or_url.startswith(("http://", "https://")) else self.origin + path_or_url
+        if not url.startswith(self.origin + "/"):
+            # Link headers come from the network: never send the bearer token to another host.
+            raise OktaApiError("Okta pointed Signet at another host; refusing to follow it.", status=0)
         token = self._tokens.access_token()
         response = self._send(url, token, params)
         if response.status_code == 401:

@@ -10,8 +10,8 @@ import httpx
 from sqlmodel import Session
 
 from webapp.audit import record_event
-from webapp.crypto import SecretBox
-from webapp.models import AdminUser, OktaConnection, OktaSetupProgress, utcnow
+from webapp.crypto import SecretBox, SecretUnreadableError
+from webapp.models import AdminUser, OAuthAttempt, OktaConnection, utcnow
 from webapp.okta import oauth, store
 from webapp.okta.api import OktaApi
 from webapp.okta.directory import OktaDirectory
@@ -64,16 +64,18 @@ def start_connect(
     *,
     session: Session,
     admin: AdminUser,
-    progress: OktaSetupProgress,
     base_url: str,
     http: httpx.Client,
     box: SecretBox,
 ) -> ConnectStart:
     """Check the typed domain and Client ID with Okta, record an attempt, build the authorize URL."""
+    progress = store.get_progress(session=session)
     domain = normalise_okta_domain(progress.domain_input)
+    client = check_client_id(progress.client_id_input)
+    # No transaction stays open across the calls to Okta below (see Database.ensure_request_session_idle).
+    session.commit()
     if not domain.ok or domain.origin is None:
         raise ConnectProblem("domain_invalid", domain.message, step=STEP_DOMAIN)
-    client = check_client_id(progress.client_id_input)
     if not client.ok or client.client_id is None:
         raise ConnectProblem("client_id_invalid", client.message, step=STEP_CLIENT_ID)
     live, metadata = probe_okta_origin(domain.origin, http=http)
@@ -101,8 +103,9 @@ def start_connect(
         nonce=secrets.nonce,
     )
     progress.okta_origin = domain.origin
+    progress.last_error_code = progress.last_error_message = None
+    progress.last_error_step = None
     store.save_progress(session=session, progress=progress)
-    store.clear_connect_problem(session=session)
     url = oauth.authorization_url(
         authorization_endpoint=metadata.authorization_endpoint,
         client_id=client.client_id,
@@ -159,19 +162,18 @@ def complete_connect(
     api_for: OktaApiFactory,
 ) -> OktaConnection:
     """Handle `/callbacks/okta`: check state, exchange the code, check scopes, store and verify."""
-    state = params.get("state", "")
-    attempt = store.find_attempt(session=session, state=state) if state else None
-    if attempt is None or attempt.admin_id != admin.id or attempt.used_at is not None:
+    assert admin.id is not None
+    attempt = store.claim_attempt(session=session, state=params.get("state", ""), admin_id=admin.id)
+    # The attempt is now used for good (a replayed callback finds nothing to claim); end the
+    # transaction before talking to Okta.
+    session.commit()
+    if attempt is None:
         raise ConnectProblem(
             "state_mismatch",
             "This sign-in reply doesn't match a connection Signet started (it may have been used "
             "already or come from another browser). Click Connect Okta to start again.",
             step=STEP_CONNECT,
         )
-    if not hmac.compare_digest(attempt.state, state):  # pragma: no cover - found by equality above
-        raise ConnectProblem("state_mismatch", "The sign-in reply did not match.", step=STEP_CONNECT)
-    attempt.used_at = utcnow()
-    session.add(attempt)
     if attempt.expires_at <= utcnow():
         raise ConnectProblem(
             "attempt_expired",
@@ -185,6 +187,36 @@ def complete_connect(
         raise ConnectProblem(
             "no_code", "Okta's reply carried no authorization code. Try again.", step=STEP_CONNECT
         )
+    token_set = _exchange(attempt=attempt, code=code, http=http, box=box)
+    login = oauth.unverified_claims(token_set.access_token).get("sub")
+    connection = store.get_connection(session=session) or OktaConnection(
+        okta_origin=attempt.okta_origin, client_id=attempt.client_id
+    )
+    connection.okta_origin = attempt.okta_origin
+    connection.client_id = attempt.client_id
+    connection.connected_by_login = str(login)[:254] if login else admin.email
+    connection.connected_by_admin_id = admin.id
+    connection.connected_at = utcnow()
+    tokens.store_new_grant(session=session, connection=connection, tokens=token_set)
+    # Commit the grant before verifying: the rotating refresh token must be stored before any
+    # refresh could happen, and a failed check below must not lose it.
+    session.commit()
+    try:
+        verify_connection(session=session, api=api_for(connection.okta_origin))
+    except ConnectProblem as problem:
+        _mark_unverified(session=session, reason=problem.message)
+        raise
+    record_event(
+        session=session,
+        action="okta.connected",
+        actor=admin,
+        summary=f"Connected to {connection.okta_origin} as {connection.connected_by_login}",
+    )
+    return connection
+
+
+def _exchange(*, attempt: OAuthAttempt, code: str, http: httpx.Client, box: SecretBox) -> oauth.TokenSet:
+    """Trade the code for tokens and check what Okta granted (scopes, refresh token, nonce)."""
     try:
         token_set = oauth.exchange_code(
             http=http,
@@ -207,7 +239,6 @@ def complete_connect(
         raise ConnectProblem(
             "okta_unreachable", f"{error} Try connecting again.", step=STEP_CONNECT
         ) from error
-
     missing = [scope for scope in oauth.REQUIRED_API_SCOPES if scope not in token_set.scopes]
     if missing:
         raise ConnectProblem(
@@ -223,45 +254,22 @@ def complete_connect(
             "grant type on the app's General tab (step 4), then connect again.",
             step=4,
         )
-    if token_set.id_token:
-        claims = oauth.unverified_claims(token_set.id_token)
-        if claims.get("nonce") != attempt.nonce:
-            raise ConnectProblem(
-                "nonce_mismatch",
-                "Okta's reply did not match this attempt. Click Connect Okta to start again.",
-                step=STEP_CONNECT,
-            )
-    login = oauth.unverified_claims(token_set.access_token).get("sub")
-    connection = store.get_connection(session=session) or OktaConnection(
-        okta_origin=attempt.okta_origin, client_id=attempt.client_id
-    )
-    connection.okta_origin = attempt.okta_origin
-    connection.client_id = attempt.client_id
-    connection.connected_by_login = str(login)[:254] if login else admin.email
-    connection.connected_by_admin_id = admin.id
-    connection.connected_at = utcnow()
-    tokens.store_new_grant(session=session, connection=connection, tokens=token_set)
-    # Commit the grant before verifying: the rotating refresh token must be stored before any
-    # refresh could happen, and a failed check below must not lose it.
-    session.commit()
-    try:
-        verify_connection(session=session, connection=connection, api=api_for(connection.okta_origin))
-    except ConnectProblem as problem:
-        _mark_unverified(session=session, connection=connection, reason=problem.message)
-        raise
-    store.clear_connect_problem(session=session)
-    record_event(
-        session=session,
-        action="okta.connected",
-        actor=admin,
-        summary=f"Connected to {connection.okta_origin} as {connection.connected_by_login}",
-    )
-    return connection
+    # `openid` is always requested, so an id_token must come back carrying this attempt's nonce.
+    claims = oauth.unverified_claims(token_set.id_token or "")
+    if not hmac.compare_digest(str(claims.get("nonce", "")), attempt.nonce):
+        raise ConnectProblem(
+            "nonce_mismatch",
+            "Okta's reply did not match this attempt. Click Connect Okta to start again.",
+            step=STEP_CONNECT,
+        )
+    return token_set
 
 
-def _mark_unverified(*, session: Session, connection: OktaConnection, reason: str) -> None:
+def _mark_unverified(*, session: Session, reason: str) -> None:
     """A grant that fails its first check is not a working connection: drop it and say why."""
-    session.refresh(connection)
+    connection = store.get_connection(session=session)
+    if connection is None:
+        return
     # A first connection that fails its check was never working; a reconnect that fails leaves the
     # instance needing one.
     connection.status = NEEDS_RECONNECT if connection.last_verified_at else DISCONNECTED
@@ -282,13 +290,15 @@ class OktaApiFactory:
         self._http = http
 
     def __call__(self, origin: str) -> OktaApi:
+        """An API client for `origin`."""
         return OktaApi(origin=origin, tokens=self._tokens, http=self._http)
 
 
-def verify_connection(*, session: Session, connection: OktaConnection, api: OktaApi) -> OktaConnection:
+def verify_connection(*, session: Session, api: OktaApi) -> OktaConnection:
     """Prove the stored grant works: list users, read the schema, count users. Raises ConnectProblem."""
+    session.commit()  # no transaction across the calls to Okta (the token service writes)
     try:
-        check = OktaDirectory(origin=connection.okta_origin, api=api).check()
+        check = OktaDirectory(origin=api.origin, api=api).check()
     except InsufficientScopeError as error:
         raise ConnectProblem(
             "scope_not_granted",
@@ -304,7 +314,9 @@ def verify_connection(*, session: Session, connection: OktaConnection, api: Okta
         raise ConnectProblem(
             "verify_failed", f"Signet could not check the connection: {error}", step=STEP_CONNECT
         ) from error
-    session.refresh(connection)
+    connection = store.get_connection(session=session)
+    if connection is None:
+        raise ConnectProblem("verify_failed", "The Okta connection was removed meanwhile.", step=STEP_CONNECT)
     connection.user_count = check.user_count
     connection.user_count_is_lower_bound = check.user_count_is_lower_bound
     connection.last_verified_at = utcnow()
@@ -323,40 +335,49 @@ class DisconnectResult:
 def disconnect(
     *, session: Session, admin: AdminUser, http: httpx.Client, box: SecretBox
 ) -> DisconnectResult | None:
-    """Revoke the refresh token at Okta, delete the stored tokens, keep all synced data."""
+    """Delete the stored tokens, then revoke the refresh token at Okta; keep all synced data.
+
+    Tokens are dropped (and committed) first, so a refresh running meanwhile cannot store new
+    ones: its compare-and-swap sees the disconnect and revokes what it got.
+    """
     connection = store.get_connection(session=session)
     if connection is None or connection.status == DISCONNECTED:
         return None
-    revoked = False
-    if connection.refresh_token_ciphertext:
-        try:
-            # Revoking the refresh token also revokes the access tokens issued with it.
-            oauth.revoke_token(
-                http=http,
-                origin=connection.okta_origin,
-                client_id=connection.client_id,
-                token=box.decrypt(connection.refresh_token_ciphertext),
-                hint="refresh_token",
-            )
-            revoked = True
-        except OktaError as error:
-            logger.warning("Could not revoke the Okta refresh token: %s", type(error).__name__)
+    origin, client_id = connection.okta_origin, connection.client_id
+    refresh_ciphertext = connection.refresh_token_ciphertext
     connection.status = DISCONNECTED
     connection.status_reason = None
     connection.access_token_ciphertext = None
     connection.access_token_expires_at = None
     connection.refresh_token_ciphertext = None
+    connection.refresh_lease_owner = None
+    connection.refresh_lease_expires_at = None
     connection.token_version += 1
     connection.updated_at = utcnow()
     session.add(connection)
+    session.commit()
+    revoked = False
+    if refresh_ciphertext:
+        try:
+            # Revoking the refresh token also revokes the access tokens issued with it.
+            oauth.revoke_token(
+                http=http,
+                origin=origin,
+                client_id=client_id,
+                token=box.decrypt(refresh_ciphertext),
+                hint="refresh_token",
+            )
+            revoked = True
+        except (OktaError, SecretUnreadableError) as error:
+            logger.warning("Could not revoke the Okta refresh token: %s", type(error).__name__)
     record_event(
         session=session,
         action="okta.disconnected",
         actor=admin,
-        summary=f"Disconnected from {connection.okta_origin}"
-        + ("" if revoked else " (Okta could not be reached to revoke the token)"),
+        summary=f"Disconnected from {origin}"
+        + ("" if revoked else " (the token could not be revoked at Okta)"),
     )
-    return DisconnectResult(origin=connection.okta_origin, revoked_at_okta=revoked)
+    return DisconnectResult(origin=origin, revoked_at_okta=revoked)
 
 
 def is_connected(connection: OktaConnection | None) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
 
 from webapp.models import OAuthAttempt, OktaConnection, OktaSetupProgress, utcnow
@@ -80,6 +81,30 @@ def create_attempt(
     return attempt
 
 
-def find_attempt(*, session: Session, state: str) -> OAuthAttempt | None:
-    """The attempt with this `state`, whatever its age or use."""
+def claim_attempt(*, session: Session, state: str, admin_id: int) -> OAuthAttempt | None:
+    """Mark this admin's unused attempt with `state` as used and return it; None if there is none.
+
+    One conditional UPDATE, so two deliveries of the same callback can't both claim it.
+    """
+    if not state:
+        return None
+    result = session.exec(
+        update(OAuthAttempt)
+        .where(col(OAuthAttempt.state) == state)
+        .where(col(OAuthAttempt.admin_id) == admin_id)
+        .where(col(OAuthAttempt.used_at).is_(None))
+        .values(used_at=utcnow())
+    )
+    if result.rowcount != 1:
+        return None
     return session.exec(select(OAuthAttempt).where(OAuthAttempt.state == state)).first()
+
+
+def callback_pending(*, session: Session, admin_id: int) -> bool:
+    """Whether this admin's newest connect attempt is still waiting for Okta's callback."""
+    newest = session.exec(
+        select(OAuthAttempt)
+        .where(OAuthAttempt.admin_id == admin_id)
+        .order_by(col(OAuthAttempt.created_at).desc(), col(OAuthAttempt.id).desc())
+    ).first()
+    return newest is not None and newest.used_at is None

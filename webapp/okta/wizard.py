@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+import httpx
+from sqlmodel import Session
+
+from webapp.models import OktaSetupProgress
+from webapp.okta import store
+from webapp.okta.inputs import (
+    ClientIdCheck,
+    DomainCheck,
+    check_client_id,
+    normalise_okta_domain,
+    probe_client_id,
+    probe_okta_origin,
+)
 
 STEP_REDIRECT_URI = 5
 STEP_ASSIGNMENTS = 6
@@ -121,3 +136,96 @@ STEP_COUNT = len(STEPS)
 def step(number: int) -> Step:
     """The step with this number (clamped to the valid range)."""
     return STEPS[min(max(number, 1), STEP_COUNT) - 1]
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What happened when the admin finished a step: which step to show next, and any feedback."""
+
+    done: bool
+    shown_step: int
+    domain_check: DomainCheck | None = None
+    client_id_check: ClientIdCheck | None = None
+    notice: str | None = None
+
+
+def live_domain_check(
+    *, raw: str, client_id_input: str, http: httpx.Client, redirect_uri: str
+) -> tuple[DomainCheck, str | None]:
+    """Check a typed domain's syntax, then with Okta; a Client ID already typed is probed too.
+
+    Returns the check (its `origin` set when usable) and a notice about the Client ID, if any.
+    """
+    check = normalise_okta_domain(raw)
+    if not check.ok or check.origin is None:
+        return check, None
+    live, metadata = probe_okta_origin(check.origin, http=http)
+    if metadata is None:
+        return live, None
+    client = check_client_id(client_id_input)
+    if client.ok and client.client_id:
+        unknown = probe_client_id(
+            client.client_id, token_endpoint=metadata.token_endpoint, redirect_uri=redirect_uri, http=http
+        )
+        if unknown is not None:
+            return live, f"The domain is right, but {unknown.message}"
+    return live, None
+
+
+def save_draft(
+    *, session: Session, domain: str | None = None, client_id: str | None = None
+) -> OktaSetupProgress:
+    """Keep what the admin is typing (nothing typed is ever lost); the caller commits."""
+    progress = store.get_progress(session=session)
+    if domain is not None:
+        progress.domain_input = domain[:500]
+    if client_id is not None:
+        progress.client_id_input = client_id[:500]
+    return store.save_progress(session=session, progress=progress)
+
+
+def complete_step(
+    *, session: Session, number: int, form: Mapping[str, str], http: httpx.Client, redirect_uri: str
+) -> StepOutcome:
+    """Mark a step done, saving and checking what steps 7 and 8 ask for, and move to the next step.
+
+    Step 10 is done only by connecting, never by this form. Commits; no transaction is open while
+    Okta is asked about the domain.
+    """
+    if number == STEP_CONNECT:
+        return StepOutcome(done=False, shown_step=STEP_CONNECT)
+    progress = store.get_progress(session=session)
+    notice = None
+    if number == STEP_CLIENT_ID:
+        progress.client_id_input = form.get("client_id", "")[:500]
+        client = check_client_id(progress.client_id_input)
+        if not client.ok:
+            store.save_progress(session=session, progress=progress)
+            session.commit()
+            return StepOutcome(done=False, shown_step=number, client_id_check=client)
+        progress.client_id_input = client.client_id or ""
+    if number == STEP_DOMAIN:
+        # The suggestion button ("Use dev-123.okta.com") sends its own field, preferred when present.
+        progress.domain_input = (form.get("domain_suggestion") or form.get("domain", ""))[:500]
+        client_id_input = progress.client_id_input
+        store.save_progress(session=session, progress=progress)
+        session.commit()
+        domain, notice = live_domain_check(
+            raw=progress.domain_input, client_id_input=client_id_input, http=http, redirect_uri=redirect_uri
+        )
+        if not domain.ok:
+            return StepOutcome(done=False, shown_step=number, domain_check=domain)
+        progress.okta_origin = domain.origin
+    progress.completed_steps = [*progress.completed_steps, number]
+    progress.current_step = min(number + 1, STEP_COUNT)
+    store.save_progress(session=session, progress=progress)
+    session.commit()
+    return StepOutcome(done=True, shown_step=progress.current_step, notice=notice)
+
+
+def mark_all_steps_done(*, session: Session) -> None:
+    """After a successful connection every step is done; the caller commits."""
+    progress = store.get_progress(session=session)
+    progress.completed_steps = list(range(1, STEP_COUNT + 1))
+    progress.current_step = STEP_COUNT
+    store.save_progress(session=session, progress=progress)

@@ -10,7 +10,7 @@ from flask_login import current_user
 from webapp import accounts
 from webapp.audit import recent_events, record_event
 from webapp.extensions import db
-from webapp.rendering import render
+from webapp.rendering import base_url, redirect_to, render, wants_fragment
 from webapp.security import client_ip
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -59,12 +59,11 @@ def create_invite() -> Response:
     )
     db.session.commit()
     link = url_for("auth.accept_invite", token=token, _external=False)
-    base_url: str = instance_base_url()
     return render(
         "settings/index.html",
         partial="settings/_admins.html",
         events=recent_events(session=db.session),
-        **_admins_context(invite_link=base_url + link),
+        **_admins_context(invite_link=base_url() + link),
     )
 
 
@@ -81,17 +80,11 @@ def revoke_invite(invite_id: int) -> Response:
             ip_address=client_ip(),
         )
         db.session.commit()
+    if not wants_fragment():
+        return redirect_to(url_for("settings.index"))  # plain form: 303, so a reload doesn't re-post
     return render(
         "settings/index.html",
         partial="settings/_admins.html",
         events=recent_events(session=db.session),
         **_admins_context(),
     )
-
-
-def instance_base_url() -> str:
-    """The instance's public URL (invitation links must work from the invitee's machine)."""
-    from flask import current_app
-
-    base: str = current_app.config["BASE_URL"]
-    return base
