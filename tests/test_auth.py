@@ -232,3 +232,16 @@ def test_create_admin_cli_refuses_weak_password(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["create-admin", "dave@acme.example"], input="weak\nweak\n")
     assert result.exit_code != 0
     assert "at least 12 characters" in result.output
+
+
+def test_sign_out_ends_copies_of_the_session_cookie(client: FlaskClient, auth: AuthActions) -> None:
+    """After signing out, a copy of the old session cookie no longer signs anyone in."""
+    auth.create_admin()
+    auth.login()
+    stolen = client.get_cookie("signet_session")
+    assert stolen is not None
+    auth.logout()
+    client.set_cookie("signet_session", stolen.value)
+    response = client.get("/")
+    assert response.status_code == 303
+    assert "/login" in response.headers["Location"]

@@ -114,3 +114,26 @@ def test_request_session_is_closed_after_the_request(app: Flask) -> None:
 
     with flask_app.test_request_context("/"):
         assert "db_session" not in g
+
+
+def test_each_upgrade_step_keeps_existing_rows(database_url: str) -> None:
+    """An instance at an older revision with data upgrades to head without losing or breaking rows."""
+    from alembic import command
+
+    from webapp.schema import alembic_config
+
+    config = alembic_config(database_url)
+    command.upgrade(config, "0001")
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO admin_users (email, password_hash, is_active, created_at) "
+                "VALUES ('old@acme.example', 'scrypt:x', true, CURRENT_TIMESTAMP)"
+            )
+        )
+    upgrade_to_head(database_url)
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT email, session_epoch FROM admin_users")).one()
+    engine.dispose()
+    assert tuple(row) == ("old@acme.example", 0)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
 from sqlmodel import Session, col, delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -189,6 +190,23 @@ def authenticate(*, session: Session, email: str, password: str, ip_address: str
     admin.last_login_at = utcnow()
     session.add(admin)
     return admin
+
+
+def end_all_sessions(*, session: Session, admin_id: int) -> None:
+    """Invalidate every session of this admin (all browsers, and any copied cookie); caller commits."""
+    admin = session.get(AdminUser, admin_id)
+    if admin is not None:
+        admin.session_epoch += 1
+        session.add(admin)
+
+
+def serialise_sign_ins(*, session: Session, email: str) -> None:
+    """On PostgreSQL, make concurrent sign-ins for one account wait for each other until commit, so
+    the failure count can't be raced past (SQLite's BEGIN IMMEDIATE already serialises them)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": "signin:" + normalise_email(email)}
+        )
 
 
 def prune_login_attempts(*, session: Session, older_than: timedelta = timedelta(days=1)) -> None:

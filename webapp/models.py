@@ -61,6 +61,9 @@ class AdminUser(SQLModel, table=True):
     is_active: bool = Field(default=True)
     created_at: datetime = timestamp_field()
     last_login_at: datetime | None = timestamp_field(nullable=True)
+    # Part of the id kept in the session cookie: bumping it (sign-out) ends every session of this
+    # admin, including copies of the cookie, which a signed cookie alone could not do.
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
     # flask-login's user protocol, kept here so AdminUser needs no mixin with untyped attributes.
     @property
@@ -74,8 +77,8 @@ class AdminUser(SQLModel, table=True):
         return False
 
     def get_id(self) -> str:
-        """The id flask-login keeps in the session."""
-        return str(self.id)
+        """The id flask-login keeps in the session: `<admin id>:<session epoch>`."""
+        return f"{self.id}:{self.session_epoch}"
 
 
 # Database model: an invitation for another admin, sent by hand as a one-time link.

@@ -70,15 +70,18 @@ def init_app(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
 
 
-def _load_admin(admin_id: str) -> Any:
-    if not admin_id.isdigit():
+def _load_admin(session_id: str) -> Any:
+    admin_id, _, epoch = session_id.partition(":")
+    if not admin_id.isdigit() or not epoch.isdigit():
         return None
     # A short session of its own: if the request's session did this read, a POST's write
     # transaction (BEGIN IMMEDIATE) would start here and hold SQLite's write lock for the whole
     # request, including any call to Okta.
     with db.session_scope(writer=False) as session:
         admin = accounts.get_admin(session=session, admin_id=int(admin_id))
-    return admin if admin and admin.is_active else None
+    if admin is None or not admin.is_active or admin.session_epoch != int(epoch):
+        return None  # signed out since (or disabled): this cookie no longer counts
+    return admin
 
 
 def _require_admin() -> Response | None:

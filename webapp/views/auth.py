@@ -68,6 +68,7 @@ def login() -> Response:
     if request.method == "GET":
         return render("auth/login.html", email=email, next_url=next_url, error=None)
 
+    accounts.serialise_sign_ins(session=db.session, email=email)
     throttle = accounts.sign_in_throttle(session=db.session, email=email, ip_address=client_ip())
     if throttle.locked:
         minutes = throttle.minutes
@@ -109,6 +110,7 @@ def logout() -> Response:
         summary="Signed out",
         ip_address=client_ip(),
     )
+    accounts.end_all_sessions(session=db.session, admin_id=current_user.id)
     db.session.commit()
     logout_user()
     session.clear()
