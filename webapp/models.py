@@ -167,6 +167,21 @@ class OktaConnection(SQLModel, table=True):
     refresh_lease_expires_at: datetime | None = timestamp_field(nullable=True)
     updated_at: datetime = timestamp_field()
 
+    def drop_grant(self, *, status: str, reason: str | None = None) -> None:
+        """Forget the tokens (they no longer work, or must no longer be used) and set the status.
+
+        Bumping `token_version` makes any refresh in flight fail its compare-and-swap.
+        """
+        self.status = status
+        self.status_reason = reason[:1000] if reason else None
+        self.access_token_ciphertext = None
+        self.access_token_expires_at = None
+        self.refresh_token_ciphertext = None
+        self.refresh_lease_owner = None
+        self.refresh_lease_expires_at = None
+        self.token_version += 1
+        self.updated_at = utcnow()
+
 
 # Database model: one "Connect Okta" attempt: its state, nonce and PKCE verifier (encrypted),
 # bound to the admin who started it and short-lived.

@@ -272,12 +272,9 @@ def _mark_unverified(*, session: Session, reason: str) -> None:
         return
     # A first connection that fails its check was never working; a reconnect that fails leaves the
     # instance needing one.
-    connection.status = NEEDS_RECONNECT if connection.last_verified_at else DISCONNECTED
-    connection.status_reason = reason[:1000]
-    connection.access_token_ciphertext = None
-    connection.refresh_token_ciphertext = None
-    connection.access_token_expires_at = None
-    connection.token_version += 1
+    connection.drop_grant(
+        status=NEEDS_RECONNECT if connection.last_verified_at else DISCONNECTED, reason=reason
+    )
     session.add(connection)
     session.commit()
 
@@ -345,15 +342,7 @@ def disconnect(
         return None
     origin, client_id = connection.okta_origin, connection.client_id
     refresh_ciphertext = connection.refresh_token_ciphertext
-    connection.status = DISCONNECTED
-    connection.status_reason = None
-    connection.access_token_ciphertext = None
-    connection.access_token_expires_at = None
-    connection.refresh_token_ciphertext = None
-    connection.refresh_lease_owner = None
-    connection.refresh_lease_expires_at = None
-    connection.token_version += 1
-    connection.updated_at = utcnow()
+    connection.drop_grant(status=DISCONNECTED)
     session.add(connection)
     session.commit()
     revoked = False

@@ -176,15 +176,7 @@ class TokenService:
                 return
             if observed_version is not None and connection.token_version != observed_version:
                 return
-            connection.status = NEEDS_RECONNECT
-            connection.status_reason = reason[:1000]
-            connection.access_token_ciphertext = None
-            connection.refresh_token_ciphertext = None
-            connection.access_token_expires_at = None
-            connection.refresh_lease_owner = None
-            connection.refresh_lease_expires_at = None
-            connection.token_version += 1
-            connection.updated_at = utcnow()
+            connection.drop_grant(status=NEEDS_RECONNECT, reason=reason)
             session.add(connection)
             record_event(session=session, action="okta.needs_reconnect", summary=reason)
         logger.warning("Okta connection needs reconnecting: %s", reason)
