@@ -103,9 +103,8 @@ def start_connect(
         nonce=secrets.nonce,
     )
     progress.okta_origin = domain.origin
-    progress.last_error_code = progress.last_error_message = None
-    progress.last_error_step = None
     store.save_progress(session=session, progress=progress)
+    store.clear_connect_problem(session=session)
     url = oauth.authorization_url(
         authorization_endpoint=metadata.authorization_endpoint,
         client_id=client.client_id,
