@@ -84,9 +84,14 @@ def _load_admin(session_id: str) -> Any:
     return admin
 
 
-def _require_admin() -> Response | None:
+def _needs_admin() -> bool:
+    """Whether the routed view requires a signed-in admin (everything not marked @public)."""
     view = current_app_view()
-    if view is None or getattr(view, "is_public", False):
+    return view is not None and not getattr(view, "is_public", False)
+
+
+def _require_admin() -> Response | None:
+    if not _needs_admin():
         return None
     if not current_user.is_authenticated:
         if accounts.admin_count(session=db.session) == 0:
@@ -135,8 +140,7 @@ def render_error(status: int, message: str) -> Response:
 def _csrf_error(error: CSRFError) -> Response:
     # The CSRF secret lives in the session, so an expired session fails the CSRF check before the
     # login guard runs: answer as the guard would (HX-Redirect for htmx, PITFALLS 5.4).
-    view = current_app_view()
-    if not current_user.is_authenticated and view is not None and not getattr(view, "is_public", False):
+    if not current_user.is_authenticated and _needs_admin():
         return _unauthorized()
     return render_error(
         400,

@@ -24,7 +24,7 @@ from webapp.okta.errors import (
     OktaUnreachableError,
 )
 from webapp.okta.inputs import check_client_id, normalise_okta_domain, probe_client_id, probe_okta_origin
-from webapp.okta.tokens import CONNECTED, DISCONNECTED, NEEDS_RECONNECT, TokenService
+from webapp.okta.tokens import DISCONNECTED, NEEDS_RECONNECT, TokenService
 from webapp.okta.wizard import (
     STEP_ASSIGNMENTS,
     STEP_CLIENT_ID,
@@ -57,7 +57,6 @@ class ConnectStart:
     """Where to send the browser to start the authorization."""
 
     authorize_url: str
-    state: str
 
 
 def start_connect(
@@ -111,7 +110,7 @@ def start_connect(
         redirect_uri=redirect_uri,
         secrets=secrets,
     )
-    return ConnectStart(authorize_url=url, state=secrets.state)
+    return ConnectStart(authorize_url=url)
 
 
 def problem_from_authorize_error(error: str, description: str) -> ConnectProblem:
@@ -366,8 +365,3 @@ def disconnect(
         + ("" if revoked else " (the token could not be revoked at Okta)"),
     )
     return DisconnectResult(origin=origin, revoked_at_okta=revoked)
-
-
-def is_connected(connection: OktaConnection | None) -> bool:
-    """Whether a usable connection exists."""
-    return connection is not None and connection.status == CONNECTED

@@ -52,13 +52,6 @@ class OktaState:
             )
         return self._http
 
-    def close(self) -> None:
-        """Close the HTTP client (tests, shutdown)."""
-        with self._lock:
-            if self._http is not None:
-                self._http.close()
-                self._http = None
-
 
 class OktaServices:
     """Flask extension: `okta_services.http`, `.secret_box`, `.tokens`, `.api(origin)` for the
