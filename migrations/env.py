@@ -30,7 +30,7 @@ def _database_url() -> str:
 
 def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     # Migrations must not import app code that later changes: write our UTC column as plain SQL type.
-    if type_ == "type" and isinstance(obj, webapp.models.UTCDateTime):
+    if type_ == "type" and isinstance(obj, webapp.db.UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from webapp import accounts
-from webapp.models import AdminUser
+from webapp.accounts import store as accounts
+from webapp.accounts.models import AdminUser
 
 ADMIN_EMAIL = "alice@acme.example"
 ADMIN_PASSWORD = "Correct-Horse-42-Battery"

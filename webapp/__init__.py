@@ -12,8 +12,9 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import cli, security
-from webapp.extensions import csrf, db, htmx, login_manager, okta_services
+from webapp.extensions import csrf, db, htmx, login_manager
 from webapp.settings import Settings, check_secret_strength, load_or_create_secret_key
+from webapp.sources.okta.service import okta_services
 
 
 def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -75,12 +76,11 @@ def _config_from_settings(settings: Settings, instance_path: Path) -> dict[str, 
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webapp.views import areas, auth, dashboard, health, settings_page, setup
+    from webapp.accounts import views as accounts_views
+    from webapp.pages import dashboard, health, placeholders, settings
+    from webapp.sources.okta import views as okta_views
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(dashboard.bp)
-    app.register_blueprint(settings_page.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(setup.bp)
-    for blueprint in areas.blueprints:
+    for blueprint in (accounts_views.bp, dashboard.bp, settings.bp, health.bp, okta_views.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in placeholders.blueprints:
         app.register_blueprint(blueprint)

@@ -6,8 +6,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from webapp import accounts
-from webapp.audit import record_event
+from webapp.accounts import store as accounts
+from webapp.audit.store import record_event
 from webapp.extensions import db
 from webapp.schema import current_revision, head_revision, upgrade_to_head
 

@@ -7,10 +7,8 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from webapp.db import Database
-from webapp.okta.service import OktaServices
 
 db = Database()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
-okta_services = OktaServices(db)

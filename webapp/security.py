@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from webapp import accounts
+from webapp.accounts import store as accounts
 from webapp.extensions import db, htmx, login_manager
 from webapp.rendering import current_path, redirect_to, render
 

@@ -11,7 +11,7 @@ from playwright.sync_api import Error as PlaywrightError
 from tests import factories
 from tests.conftest import LiveServer
 from webapp.extensions import db
-from webapp.okta import store
+from webapp.sources.okta import store
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,170 @@
+"""CSRF, security headers, htmx redirects and error swaps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import select
+
+from tests.conftest import AuthActions
+from tests.helpers import page_text
+from webapp.accounts.models import AdminInvite
+from webapp.extensions import db
+
+
+def test_form_post_without_csrf_token_is_refused(
+    client: FlaskClient, signed_in: AuthActions, app: Flask
+) -> None:
+    """A plain form post without the CSRF token gets 400 and changes nothing."""
+    response = client.post("/settings/invites", data={"email": "eve@acme.example"}, csrf=False)
+    assert response.status_code == 400
+    assert "nothing was changed" in page_text(response)
+    with app.app_context():
+        assert db.session.exec(select(AdminInvite)).all() == []
+
+
+def test_htmx_post_without_csrf_header_is_refused(
+    htmx_client: FlaskClient, signed_in: AuthActions, app: Flask
+) -> None:
+    """An htmx post without the X-CSRFToken header gets 400, a message for #flash, and changes nothing."""
+    response = htmx_client.post("/settings/invites", data={"email": "eve@acme.example"}, csrf=False)
+    assert response.status_code == 400
+    assert response.headers["HX-Retarget"] == "#flash"
+    assert "nothing was changed" in page_text(response)
+    with app.app_context():
+        assert db.session.exec(select(AdminInvite)).all() == []
+
+
+def test_forged_csrf_token_is_refused(client: FlaskClient, signed_in: AuthActions) -> None:
+    """A made-up token is refused just like a missing one."""
+    response = client.post(
+        "/settings/invites", data={"email": "eve@acme.example"}, headers={"X-CSRFToken": "forged"}
+    )
+    assert response.status_code == 400
+
+
+def test_logout_needs_csrf_token(client: FlaskClient, signed_in: AuthActions) -> None:
+    """Sign-out is a state change too: without the token it is refused and the admin stays in."""
+    assert client.post("/logout", csrf=False).status_code == 400
+    assert client.get("/").status_code == 200
+
+
+def test_expired_session_on_htmx_request_answers_hx_redirect(
+    htmx_client: FlaskClient, auth: AuthActions
+) -> None:
+    """An htmx request without a session gets HX-Redirect to the login page, not the page swapped in."""
+    auth.create_admin()
+    response = htmx_client.get("/settings/", headers={"HX-Current-URL": "http://localhost/settings/"})
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"].startswith("/login?next=")
+    assert "/settings/" in response.headers["HX-Redirect"]
+    assert "Location" not in response.headers
+    assert page_text(response) == ""
+
+
+def test_expired_session_on_plain_request_redirects(client: FlaskClient, auth: AuthActions) -> None:
+    """A plain request without a session is redirected to the login page with `next`."""
+    auth.create_admin()
+    response = client.get("/settings/")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/healthz", "/no-such-page"])
+def test_security_headers_on_every_response(client: FlaskClient, auth: AuthActions, path: str) -> None:
+    """Every response carries the CSP (no inline script), nosniff, referrer policy and frame protection."""
+    auth.create_admin()
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_pages_have_no_inline_script(client: FlaskClient, signed_in: AuthActions) -> None:
+    """Pages load scripts only from files, and htmx is configured safely."""
+    body = client.get("/").get_data(as_text=True)
+    assert "<script>" not in body
+    assert "/static/vendor/htmx-2.0.11/htmx.min.js" in body
+    assert '"selfRequestsOnly":true' in body and '"allowEval":false' in body
+
+
+def test_page_and_fragment_vary_on_hx_request(
+    client: FlaskClient, htmx_client: FlaskClient, signed_in: AuthActions
+) -> None:
+    """A URL serving page and fragment sends Vary: HX-Request; htmx gets the fragment, a browser the page."""
+    htmx_client.post("/settings/invites", data={"email": "x@acme.example"})
+    full = client.get("/settings/")
+    assert "HX-Request" in full.headers["Vary"]
+    assert full.get_data(as_text=True).lstrip().startswith("<!doctype html>")
+    assert full.headers["Cache-Control"] == "no-store"
+
+
+def test_history_restore_gets_the_full_page(htmx_client: FlaskClient, signed_in: AuthActions) -> None:
+    """An htmx history-restore request gets the whole page, not a fragment."""
+    response = htmx_client.post(
+        "/settings/invites", data={"email": "x@acme.example"}, headers={"HX-History-Restore-Request": "true"}
+    )
+    assert page_text(response).lstrip().startswith("<!doctype html>")
+
+
+def test_htmx_errors_are_sent_to_the_notice_area(htmx_client: FlaskClient, signed_in: AuthActions) -> None:
+    """A 404 on an htmx request comes back as a readable message retargeted to #flash."""
+    response = htmx_client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.headers["HX-Retarget"] == "#flash"
+    body = page_text(response)
+    assert "There is nothing at this address." in body
+    assert "<!doctype" not in body
+
+
+def test_healthz_reports_database(client: FlaskClient) -> None:
+    """/healthz answers 200 with the database reachable, without signing in."""
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["database"] == "ok"
+
+
+def test_healthz_reports_unreachable_database(tmp_path: Path) -> None:
+    """/healthz answers 503 when the database cannot be reached."""
+    from tests.conftest import TEST_SECRET_KEY
+    from webapp import create_app
+
+    app = create_app(
+        {
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+        }
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "unavailable"
+
+
+@pytest.mark.parametrize("path", ["/teammates/", "/fields/", "/signatures/", "/sync/", "/setup/okta"])
+def test_areas_show_an_empty_state(client: FlaskClient, signed_in: AuthActions, path: str) -> None:
+    """Each area not built yet tells the admin what to do next."""
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "Okta" in page_text(response)
+
+
+def test_expired_session_on_htmx_post_answers_hx_redirect(
+    htmx_client: FlaskClient, auth: AuthActions
+) -> None:
+    """An htmx POST after the session expired gets HX-Redirect to sign in, not a CSRF error."""
+    auth.create_admin()
+    response = htmx_client.post(
+        "/settings/invites",
+        data={"email": "x@acme.example"},
+        headers={"HX-Current-URL": "http://localhost/settings/", "X-CSRFToken": "from-an-old-session"},
+        csrf=False,
+    )
+    assert response.headers["HX-Redirect"].startswith("/login?next=")
+    assert "HX-Request" in response.headers["Vary"]

@@ -1,0 +1,1 @@
+"""Admins of this instance: accounts, invitations, sign-in and its throttling."""

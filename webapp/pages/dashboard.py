@@ -1,0 +1,17 @@
+"""The dashboard: where an admin lands after signing in."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from webapp.extensions import db
+from webapp.rendering import render
+from webapp.sources.okta import store
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/")
+def index() -> Response:
+    """Show what to do next: 'Connect Okta to get started', or the connection and the next steps."""
+    return render("pages/dashboard.html", connection=store.get_connection(session=db.session))

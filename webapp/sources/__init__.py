@@ -1,0 +1,1 @@
+"""Where teammate profiles come from: the `DirectorySource` protocol (`base`) and one package per source."""

@@ -1,0 +1,90 @@
+"""Tables of the Okta source: setup progress, the connection and its tokens, connect attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Text
+from sqlmodel import Field, SQLModel
+
+from webapp.db import timestamp_field, utcnow
+
+
+# Database model: where the admin is in the guided Okta setup, and what they typed (kept verbatim,
+# so a reload or a visit tomorrow resumes with nothing lost). One row per instance.
+class OktaSetupProgress(SQLModel, table=True):
+    __tablename__ = "okta_setup_progress"
+
+    id: int = Field(default=1, primary_key=True)
+    current_step: int = Field(default=1)
+    completed_steps: list[int] = Field(default_factory=list, sa_type=JSON)
+    domain_input: str = Field(default="", max_length=500)
+    okta_origin: str | None = Field(default=None, max_length=300)
+    client_id_input: str = Field(default="", max_length=500)
+    # The latest problem reported by the connect flow, shown in the wizard next to the step to fix.
+    last_error_code: str | None = Field(default=None, max_length=64)
+    last_error_message: str | None = Field(default=None, max_length=1000)
+    last_error_step: int | None = Field(default=None)
+    updated_at: datetime = timestamp_field()
+
+
+# Database model: the live connection to an Okta org, with its tokens encrypted (webapp.crypto).
+class OktaConnection(SQLModel, table=True):
+    __tablename__ = "okta_connections"
+
+    id: int = Field(default=1, primary_key=True)
+    status: str = Field(default="disconnected", max_length=32)  # connected | needs_reconnect | disconnected
+    status_reason: str | None = Field(default=None, max_length=1000)
+    okta_origin: str = Field(max_length=300)
+    client_id: str = Field(max_length=100)
+    scopes: str = Field(default="", max_length=500)
+    connected_by_login: str | None = Field(default=None, max_length=254)
+    connected_by_admin_id: int | None = Field(default=None, foreign_key="admin_users.id", ondelete="SET NULL")
+    connected_at: datetime | None = timestamp_field(nullable=True)
+    last_verified_at: datetime | None = timestamp_field(nullable=True)
+    user_count: int | None = Field(default=None)
+    user_count_is_lower_bound: bool = Field(default=False)
+    access_token_ciphertext: str | None = Field(default=None, sa_type=Text)
+    access_token_expires_at: datetime | None = timestamp_field(nullable=True)
+    refresh_token_ciphertext: str | None = Field(default=None, sa_type=Text)
+    # Bumped on every token change: the compare-and-swap that keeps refreshes single-flight.
+    token_version: int = Field(default=0)
+    refreshed_at: datetime | None = timestamp_field(nullable=True)
+    # A short lease taken by whoever is refreshing (thread or process), so others wait instead of
+    # presenting the same rotating refresh token (PITFALLS 3.2).
+    refresh_lease_owner: str | None = Field(default=None, max_length=200)
+    refresh_lease_expires_at: datetime | None = timestamp_field(nullable=True)
+    updated_at: datetime = timestamp_field()
+
+    def drop_grant(self, *, status: str, reason: str | None = None) -> None:
+        """Forget the tokens (they no longer work, or must no longer be used) and set the status.
+
+        Bumping `token_version` makes any refresh in flight fail its compare-and-swap.
+        """
+        self.status = status
+        self.status_reason = reason[:1000] if reason else None
+        self.access_token_ciphertext = None
+        self.access_token_expires_at = None
+        self.refresh_token_ciphertext = None
+        self.refresh_lease_owner = None
+        self.refresh_lease_expires_at = None
+        self.token_version += 1
+        self.updated_at = utcnow()
+
+
+# Database model: one "Connect Okta" attempt: its state, nonce and PKCE verifier (encrypted),
+# bound to the admin who started it and short-lived.
+class OAuthAttempt(SQLModel, table=True):
+    __tablename__ = "oauth_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(max_length=100, unique=True)
+    admin_id: int = Field(foreign_key="admin_users.id", ondelete="CASCADE")
+    okta_origin: str = Field(max_length=300)
+    client_id: str = Field(max_length=100)
+    redirect_uri: str = Field(max_length=500)
+    code_verifier_ciphertext: str = Field(sa_type=Text)
+    nonce: str = Field(max_length=100)
+    created_at: datetime = timestamp_field()
+    expires_at: datetime = timestamp_field()
+    used_at: datetime | None = timestamp_field(nullable=True)

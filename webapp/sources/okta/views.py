@@ -1,0 +1,272 @@
+"""Guided setup: the ten-step "Connect Okta" wizard, its live checks, and Okta's callback."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, flash, make_response, redirect, request, url_for
+from flask_login import current_user
+
+from webapp.audit.store import record_event
+from webapp.extensions import db
+from webapp.rendering import base_url, redirect_to, render, wants_fragment
+from webapp.security import client_ip
+from webapp.sources.okta import store, wizard
+from webapp.sources.okta.connect import (
+    ConnectProblem,
+    OktaApiFactory,
+    complete_connect,
+    disconnect,
+    redirect_uri_for,
+    start_connect,
+    verify_connection,
+)
+from webapp.sources.okta.inputs import ClientIdCheck, DomainCheck, check_client_id
+from webapp.sources.okta.service import okta_services
+from webapp.sources.okta.tokens import CONNECTED, DISCONNECTED, NEEDS_RECONNECT
+from webapp.sources.okta.wizard import STEP_COUNT, STEP_REDIRECT_URI, STEPS
+
+bp = Blueprint("setup", __name__)
+POPUP_CLOSED_MESSAGE = (
+    "The Okta window closed before Signet heard back. If Okta showed an error about the redirect URI "
+    "(“redirect_uri must be a Login redirect URI”), check the Sign-in redirect URI in step 5 and connect "
+    "again."
+)
+# Browsers label every request with where it came from (https://developer.mozilla.org/docs/Web/HTTP/
+# Headers/Sec-Fetch-Site); starting a connection is only allowed from Signet's own pages or a typed URL.
+ALLOWED_FETCH_SITES = {"same-origin", "none"}
+
+
+def _wizard(
+    *,
+    status: int = 200,
+    shown_step: int | None = None,
+    domain_check: DomainCheck | None = None,
+    client_id_check: ClientIdCheck | None = None,
+    notice: str | None = None,
+) -> Response:
+    progress = store.get_progress(session=db.session)
+    connection = store.get_connection(session=db.session)
+    browser_origin = f"{request.scheme}://{request.host}"
+    base_origin = "{0.scheme}://{0.netloc}".format(urlsplit(base_url()))
+    return render(
+        "sources/okta/okta.html",
+        partial="sources/okta/_wizard.html",
+        status=status,
+        progress=progress,
+        connection=connection,
+        connected_view=connection is not None and connection.status != DISCONNECTED and shown_step is None,
+        steps=STEPS,
+        step=wizard.step(shown_step or progress.current_step),
+        step_count=STEP_COUNT,
+        redirect_uri=redirect_uri_for(base_url()),
+        base_url_mismatch=browser_origin != base_origin,
+        browser_origin=browser_origin,
+        domain_check=domain_check,
+        client_id_check=client_id_check,
+        notice=notice,
+    )
+
+
+@bp.get("/setup/okta")
+def okta() -> Response:
+    """The wizard (resuming at the saved step), or the connection's status once connected."""
+    requested = request.args.get("step", type=int)
+    return _wizard(shown_step=min(max(requested, 1), STEP_COUNT) if requested else None)
+
+
+@bp.post("/setup/okta/steps/<int:number>")
+def complete_step(number: int) -> Response:
+    """Mark a step done (saving what was typed on steps 7 and 8) and move to the next one."""
+    if not 1 <= number <= STEP_COUNT:
+        return _wizard(status=404)
+    outcome = wizard.complete_step(
+        session=db.session,
+        number=number,
+        form=request.form,
+        http=okta_services.http,
+        redirect_uri=redirect_uri_for(base_url()),
+    )
+    if not outcome.done:
+        status = 422 if outcome.domain_check or outcome.client_id_check else 200
+        return _wizard(
+            status=status,
+            shown_step=outcome.shown_step,
+            domain_check=outcome.domain_check,
+            client_id_check=outcome.client_id_check,
+        )
+    next_url = url_for("setup.okta", step=outcome.shown_step)
+    if not wants_fragment():
+        if outcome.notice:
+            flash(outcome.notice, "warning")
+        return make_response(redirect(next_url, code=303))
+    response = _wizard(shown_step=outcome.shown_step, notice=outcome.notice)
+    response.headers["HX-Push-Url"] = next_url
+    return response
+
+
+@bp.post("/setup/okta/check-domain")
+def check_domain() -> Response:
+    """Live check of the Okta domain as typed (saved as a draft, so nothing typed is lost)."""
+    progress = wizard.save_draft(session=db.session, domain=request.form.get("domain", ""))
+    client_id_input = progress.client_id_input
+    db.session.commit()
+    check, notice = wizard.live_domain_check(
+        raw=progress.domain_input,
+        client_id_input=client_id_input,
+        http=okta_services.http,
+        redirect_uri=redirect_uri_for(base_url()),
+    )
+    return render("sources/okta/_domain_feedback.html", domain_check=check, notice=notice)
+
+
+@bp.post("/setup/okta/check-client-id")
+def check_client_id_view() -> Response:
+    """Live check of the Client ID's shape (saved as a draft)."""
+    progress = wizard.save_draft(session=db.session, client_id=request.form.get("client_id", ""))
+    db.session.commit()
+    return render(
+        "sources/okta/_client_id_feedback.html", client_id_check=check_client_id(progress.client_id_input)
+    )
+
+
+@bp.get("/setup/okta/connect")
+def connect() -> Response:
+    """Start "Connect Okta" (in the popup): check inputs with Okta, then redirect to /authorize.
+
+    A GET because it must work as a plain link; it refuses cross-site requests so another site
+    can't start (and, with a remembered Okta consent, complete) a connection in the admin's name.
+    """
+    if request.headers.get("Sec-Fetch-Site", "none") not in ALLOWED_FETCH_SITES:
+        return _popup_result(
+            problem=ConnectProblem(
+                "cross_site", "Start the connection from Signet's Setup page.", step=wizard.STEP_CONNECT
+            ),
+            record=False,
+        )
+    try:
+        start = start_connect(
+            session=db.session,
+            admin=current_user,
+            base_url=base_url(),
+            http=okta_services.http,
+            box=okta_services.secret_box,
+        )
+    except ConnectProblem as problem:
+        return _popup_result(problem=problem)
+    db.session.commit()
+    return make_response(redirect(start.authorize_url, code=302))
+
+
+@bp.get("/callbacks/okta")
+def callback() -> Response:
+    """Okta's redirect back: finish the connection and tell the wizard (in the opener) how it went."""
+    params = {key: request.args.get(key, "") for key in ("code", "state", "error", "error_description")}
+    try:
+        connection = complete_connect(
+            session=db.session,
+            admin=current_user,
+            params=params,
+            http=okta_services.http,
+            box=okta_services.secret_box,
+            tokens=okta_services.tokens,
+            api_for=OktaApiFactory(tokens=okta_services.tokens, http=okta_services.http),
+        )
+    except ConnectProblem as problem:
+        return _popup_result(problem=problem)
+    wizard.mark_all_steps_done(session=db.session)
+    store.clear_connect_problem(session=db.session)
+    db.session.commit()
+    return _popup_result(connection_origin=connection.okta_origin)
+
+
+def _popup_result(
+    *, problem: ConnectProblem | None = None, connection_origin: str | None = None, record: bool = True
+) -> Response:
+    if problem is not None and record:
+        store.record_connect_problem(
+            session=db.session, code=problem.code, message=problem.message, step=problem.step
+        )
+        record_event(
+            session=db.session,
+            action="okta.connect_failed",
+            actor=current_user,
+            summary=f"{problem.code}: {problem.message}",
+            ip_address=client_ip(),
+        )
+        db.session.commit()
+    return render(
+        "sources/okta/popup_result.html",
+        problem=problem,
+        connection_origin=connection_origin,
+        status=200 if problem is None else 400,
+    )
+
+
+@bp.post("/setup/okta/popup-closed")
+def popup_closed() -> Response:
+    """The Okta window closed: if Okta never called back, the redirect URI is the likely cause.
+
+    The server decides, not the timing in the browser: a callback that did arrive (with its own,
+    more specific problem) is never overwritten.
+    """
+    if store.callback_pending(session=db.session, admin_id=current_user.id):
+        store.record_connect_problem(
+            session=db.session, code="popup_closed", message=POPUP_CLOSED_MESSAGE, step=STEP_REDIRECT_URI
+        )
+        db.session.commit()
+    return _wizard()
+
+
+@bp.post("/setup/okta/verify")
+def verify() -> Response:
+    """Check the connection again (users, schema, count)."""
+    connection = store.get_connection(session=db.session)
+    if connection is None or connection.status != CONNECTED:
+        return redirect_to(url_for("setup.okta"))
+    notice = None
+    try:
+        verify_connection(session=db.session, api=okta_services.api(connection.okta_origin))
+        db.session.commit()
+    except ConnectProblem as problem:
+        db.session.rollback()
+        notice = problem.message
+    if not wants_fragment():
+        if notice:
+            flash(notice, "warning")
+        return redirect_to(url_for("setup.okta"))
+    return _wizard(notice=notice)
+
+
+@bp.post("/setup/okta/disconnect")
+def disconnect_view() -> Response:
+    """Disconnect: delete stored tokens, revoke at Okta, keep synced data."""
+    result = disconnect(
+        session=db.session, admin=current_user, http=okta_services.http, box=okta_services.secret_box
+    )
+    db.session.commit()
+    if result is not None:
+        host = urlsplit(result.origin).netloc
+        revoked = (
+            "Signet's access was revoked at Okta. "
+            if result.revoked_at_okta
+            else "Okta could not be reached to revoke Signet's access; revoke it in Okta "
+            "(the app's Okta API Scopes or Tokens tab) to be sure. "
+        )
+        flash(
+            f"Disconnected from {host}. {revoked}Teammates and signatures already synced are kept.",
+            "success" if result.revoked_at_okta else "warning",
+        )
+    return redirect_to(url_for("setup.okta"))
+
+
+@bp.app_context_processor
+def okta_connection_banner() -> dict[str, Any]:
+    """Every page learns whether Okta needs reconnecting, to show the banner until it is fixed."""
+    if not current_user.is_authenticated:
+        return {"okta_needs_reconnect": None}
+    connection = store.get_connection(session=db.session)
+    if connection is None or connection.status != NEEDS_RECONNECT:
+        return {"okta_needs_reconnect": None}
+    return {"okta_needs_reconnect": connection.status_reason or "Okta access was lost."}
