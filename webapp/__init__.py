@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import cli, security
+from webapp import cli, rendering, security
 from webapp.extensions import csrf, db, htmx, login_manager
 from webapp.settings import Settings, check_secret_strength, load_or_create_secret_key
 from webapp.sources.okta.service import okta_services
@@ -47,6 +47,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     security.init_app(app)
+    rendering.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)
     return app
@@ -77,10 +78,11 @@ def _config_from_settings(settings: Settings, instance_path: Path) -> dict[str, 
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.accounts import views as accounts_views
-    from webapp.pages import dashboard, health, placeholders, settings
+    from webapp.pages import dashboard, health, navigation, placeholders, settings
     from webapp.sources.okta import views as okta_views
 
     for blueprint in (accounts_views.bp, dashboard.bp, settings.bp, health.bp, okta_views.bp):
         app.register_blueprint(blueprint)
     for blueprint in placeholders.blueprints:
         app.register_blueprint(blueprint)
+    navigation.init_app(app)

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, make_response, redirect, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
+from flask_login import current_user
+from markupsafe import Markup
 
 from webapp.extensions import htmx
 
@@ -23,8 +38,11 @@ def render(page: str, *, partial: str | None = None, status: int = 200, **contex
 
     The page template includes the partial, so the first load and the swap show the same markup.
     """
-    template = partial if partial and wants_fragment() else page
-    response = make_response(render_template(template, **context), status)
+    fragment = bool(partial) and wants_fragment()
+    template = partial if fragment and partial else page
+    # `rendered_as_fragment` lets a partial add what only a swap needs (a top-level <title>, which
+    # htmx uses for the document title: https://htmx.org/docs/#title).
+    response = make_response(render_template(template, rendered_as_fragment=fragment, **context), status)
     # Caches (the browser's included) must not hand a fragment to a full-page load, or the reverse.
     response.vary.add("HX-Request")
     return response
@@ -66,3 +84,51 @@ def current_path() -> str:
         parts = urlsplit(str(htmx.current_url))
         return parts.path + (f"?{parts.query}" if parts.query else "")
     return request.full_path.rstrip("?")
+
+
+def format_datetime(value: datetime | None, resolution: str = "minute", *, empty: str = "never") -> Markup:
+    """Jinja filter `datetime`: a UTC time as `<time>`, the same format on every page.
+
+    `resolution` is "day", "minute" or "second"; `None` renders `empty`.
+    """
+    if value is None:
+        return Markup.escape(empty)
+    formats = {"day": "%Y-%m-%d", "minute": "%Y-%m-%d %H:%M UTC", "second": "%Y-%m-%d %H:%M:%S UTC"}
+    text = value.strftime(formats[resolution])
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), text)
+
+
+@dataclass(frozen=True)
+class Banner:
+    """A page-wide notice shown above every page until its cause is fixed (e.g. "Okta needs reconnecting")."""
+
+    id: str
+    title: str
+    message: str
+    link_url: str
+    link_text: str
+
+
+BannerProvider = Callable[[], "Banner | None"]
+
+
+def register_banner(app: Flask, provider: BannerProvider) -> None:
+    """Let an area add a banner; providers run once per request, only for signed-in admins."""
+    app.extensions.setdefault("signet_banners", []).append(provider)
+
+
+def _page_context() -> dict[str, Any]:
+    # Computed once per request (not once per rendered template), so pages with several partials
+    # query each area once.
+    if "signet_banners" not in g:
+        providers: list[BannerProvider] = current_app.extensions.get("signet_banners", [])
+        signed_in = current_user.is_authenticated if has_request_context() else False
+        banners = [provider() for provider in providers] if signed_in else []
+        g.signet_banners = [banner for banner in banners if banner is not None]
+    return {"banners": g.signet_banners}
+
+
+def init_app(app: Flask) -> None:
+    """Register the template filters and the page-wide context shared by every area."""
+    app.add_template_filter(format_datetime, "datetime")
+    app.context_processor(_page_context)

@@ -6,12 +6,12 @@ from flask import Blueprint, Response
 
 from webapp.extensions import db
 from webapp.rendering import render
-from webapp.sources.okta import store
+from webapp.sources.okta.status import connection_summary
 
 bp = Blueprint("dashboard", __name__)
 
 
 @bp.get("/")
 def index() -> Response:
-    """Show what to do next: 'Connect Okta to get started', or the connection and the next steps."""
-    return render("pages/dashboard.html", connection=store.get_connection(session=db.session))
+    """Show what to do next: 'Connect Okta to get started', 'Reconnect Okta', or the connection and the next steps."""
+    return render("pages/dashboard.html", okta=connection_summary(session=db.session))

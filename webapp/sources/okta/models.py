@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, Text
 from sqlmodel import Field, SQLModel
 
 from webapp.db import timestamp_field, utcnow
+
+
+class ConnectionStatus(StrEnum):
+    """The stored state of the Okta connection; templates read it as `OktaStatus` (never retyped)."""
+
+    CONNECTED = "connected"
+    NEEDS_RECONNECT = "needs_reconnect"
+    DISCONNECTED = "disconnected"
 
 
 # Database model: where the admin is in the guided Okta setup, and what they typed (kept verbatim,

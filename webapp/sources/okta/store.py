@@ -42,9 +42,12 @@ def record_connect_problem(
     return save_progress(session=session, progress=progress)
 
 
-def clear_connect_problem(*, session: Session) -> None:
-    """Forget the last connect failure (a new attempt started, or it succeeded)."""
+def clear_connect_problem(*, session: Session, code: str | None = None) -> None:
+    """Forget the last connect failure (a new attempt started, or it succeeded); with `code`, only
+    a problem of that kind (the one the admin just fixed)."""
     progress = get_progress(session=session)
+    if code is not None and progress.last_error_code != code:
+        return
     progress.last_error_code = progress.last_error_message = None
     progress.last_error_step = None
     save_progress(session=session, progress=progress)

@@ -36,7 +36,7 @@ from webapp.crypto import SecretBox, SecretUnreadableError
 from webapp.db import Database, utcnow
 from webapp.sources.okta import oauth
 from webapp.sources.okta.errors import NeedsReconnectError, NotConnectedError, OktaError, OktaOAuthError
-from webapp.sources.okta.models import OktaConnection
+from webapp.sources.okta.models import ConnectionStatus, OktaConnection
 from webapp.sources.okta.store import CONNECTION_ID
 
 logger = logging.getLogger(__name__)
@@ -45,9 +45,9 @@ REFRESH_MARGIN = timedelta(seconds=60)  # refresh this long before the access to
 LEASE_MARGIN_SECONDS = 5.0
 LEASE_POLL_SECONDS = 0.05
 HOSTNAME = socket.gethostname()
-CONNECTED = "connected"
-NEEDS_RECONNECT = "needs_reconnect"
-DISCONNECTED = "disconnected"
+CONNECTED = ConnectionStatus.CONNECTED
+NEEDS_RECONNECT = ConnectionStatus.NEEDS_RECONNECT
+DISCONNECTED = ConnectionStatus.DISCONNECTED
 # Refresh errors after which the stored grant can never work again.
 GRANT_LOST_ERRORS = {
     "invalid_grant": (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, make_response, redirect, request, url_for
@@ -23,11 +22,15 @@ from webapp.sources.okta.connect import (
     verify_connection,
 )
 from webapp.sources.okta.inputs import ClientIdCheck, DomainCheck, check_client_id
+from webapp.sources.okta.models import ConnectionStatus
 from webapp.sources.okta.service import okta_services
-from webapp.sources.okta.tokens import CONNECTED, DISCONNECTED, NEEDS_RECONNECT
+from webapp.sources.okta.status import connection_summary
+from webapp.sources.okta.status import init_app as init_status
 from webapp.sources.okta.wizard import STEP_COUNT, STEP_REDIRECT_URI, STEPS
 
 bp = Blueprint("setup", __name__)
+# Registering the blueprint also gives templates the Okta constants and the reconnect banner.
+bp.record_once(lambda state: init_status(state.app))  # type: ignore[arg-type]
 POPUP_CLOSED_MESSAGE = (
     "The Okta window closed before Signet heard back. If Okta showed an error about the redirect URI "
     "(“redirect_uri must be a Login redirect URI”), check the Sign-in redirect URI in step 5 and connect "
@@ -45,20 +48,32 @@ def _wizard(
     domain_check: DomainCheck | None = None,
     client_id_check: ClientIdCheck | None = None,
     notice: str | None = None,
+    check_failed: bool = False,
 ) -> Response:
+    """The wizard page (or its region for htmx), showing `shown_step` or the saved one.
+
+    Every htmx answer pushes the address of what it shows, so the address always names the step on
+    screen and a reload shows the same thing (https://htmx.org/headers/hx-push-url/).
+    """
     progress = store.get_progress(session=db.session)
-    connection = store.get_connection(session=db.session)
+    summary = connection_summary(session=db.session)
+    connected_view = summary.status != ConnectionStatus.DISCONNECTED and shown_step is None
+    step = wizard.step(shown_step or progress.current_step)
     browser_origin = f"{request.scheme}://{request.host}"
     base_origin = "{0.scheme}://{0.netloc}".format(urlsplit(base_url()))
-    return render(
+    response = render(
         "sources/okta/okta.html",
         partial="sources/okta/_wizard.html",
         status=status,
+        page_title="Okta connection"
+        if connected_view
+        else f"Step {step.number} of {STEP_COUNT}: {step.title}",
         progress=progress,
-        connection=connection,
-        connected_view=connection is not None and connection.status != DISCONNECTED and shown_step is None,
+        okta=summary,
+        connection=summary.connection,
+        connected_view=connected_view,
         steps=STEPS,
-        step=wizard.step(shown_step or progress.current_step),
+        step=step,
         step_count=STEP_COUNT,
         redirect_uri=redirect_uri_for(base_url()),
         base_url_mismatch=browser_origin != base_origin,
@@ -66,7 +81,17 @@ def _wizard(
         domain_check=domain_check,
         client_id_check=client_id_check,
         notice=notice,
+        check_failed=check_failed,
     )
+    if wants_fragment():
+        shown = url_for("setup.okta") if connected_view else url_for("setup.okta", step=step.number)
+        response.headers["HX-Push-Url"] = shown
+    return response
+
+
+def _page_title(step: wizard.Step, *, connected_view: bool) -> str:
+    """The document title names where the admin is: the connection, or the step and its title."""
+    return "Okta connection" if connected_view else f"Step {step.number} of {STEP_COUNT}: {step.title}"
 
 
 @bp.get("/setup/okta")
@@ -76,48 +101,74 @@ def okta() -> Response:
     return _wizard(shown_step=min(max(requested, 1), STEP_COUNT) if requested else None)
 
 
+@bp.post("/setup/okta")
+def complete_step_here() -> Response:
+    """The step form posts to the step's own address (`?step=N`), so after an error shown without
+    JavaScript the address still names the step."""
+    return complete_step(request.args.get("step", default=0, type=int))
+
+
 @bp.post("/setup/okta/steps/<int:number>")
 def complete_step(number: int) -> Response:
     """Mark a step done (saving what was typed on steps 7 and 8) and move to the next one."""
     if not 1 <= number <= STEP_COUNT:
         return _wizard(status=404)
-    outcome = wizard.complete_step(
-        session=db.session,
-        number=number,
-        form=request.form,
-        http=okta_services.http,
-        redirect_uri=redirect_uri_for(base_url()),
-    )
-    if not outcome.done:
-        status = 422 if outcome.domain_check or outcome.client_id_check else 200
-        return _wizard(
-            status=status,
-            shown_step=outcome.shown_step,
-            domain_check=outcome.domain_check,
-            client_id_check=outcome.client_id_check,
+    refused = wizard.save_step_input(session=db.session, number=number, form=request.form)
+    progress = store.get_progress(session=db.session)
+    domain_input, client_id_input = progress.domain_input, progress.client_id_input
+    db.session.commit()  # what was typed is kept before Okta is asked anything (STYLE §5)
+    if refused is not None:
+        return _step_not_done(refused)
+    domain = client_problem = None
+    if number == wizard.STEP_DOMAIN:
+        domain, client_problem = wizard.live_domain_check(
+            raw=domain_input,
+            client_id_input=client_id_input,
+            http=okta_services.http,
+            redirect_uri=redirect_uri_for(base_url()),
         )
-    next_url = url_for("setup.okta", step=outcome.shown_step)
+    outcome = wizard.finish_step(
+        session=db.session, number=number, domain=domain, client_problem=client_problem
+    )
+    db.session.commit()
+    if outcome.domain_check or outcome.client_id_check:
+        return _step_not_done(outcome)
+    return _show_step(outcome.shown_step, notice=outcome.notice)
+
+
+def _step_not_done(outcome: wizard.StepOutcome) -> Response:
+    """Re-show the step with what is wrong (422), at the step's own address."""
+    status = 422 if outcome.domain_check or outcome.client_id_check else 200
+    return _wizard(
+        status=status,
+        shown_step=outcome.shown_step,
+        domain_check=outcome.domain_check,
+        client_id_check=outcome.client_id_check,
+    )
+
+
+def _show_step(number: int, *, notice: str | None = None) -> Response:
+    """Move on to step `number`: a 303 to its address without JavaScript, the new step for htmx."""
     if not wants_fragment():
-        if outcome.notice:
-            flash(outcome.notice, "warning")
-        return make_response(redirect(next_url, code=303))
-    response = _wizard(shown_step=outcome.shown_step, notice=outcome.notice)
-    response.headers["HX-Push-Url"] = next_url
-    return response
+        if notice:
+            flash(notice, "warning")
+        return make_response(redirect(url_for("setup.okta", step=number), code=303))
+    return _wizard(shown_step=number, notice=notice)
 
 
 @bp.post("/setup/okta/check-domain")
 def check_domain() -> Response:
     """Live check of the Okta domain as typed (saved as a draft, so nothing typed is lost)."""
     progress = wizard.save_draft(session=db.session, domain=request.form.get("domain", ""))
-    client_id_input = progress.client_id_input
-    db.session.commit()
-    check, notice = wizard.live_domain_check(
-        raw=progress.domain_input,
+    domain_input, client_id_input = progress.domain_input, progress.client_id_input
+    db.session.commit()  # no transaction is open while Okta is asked
+    check, client_problem = wizard.live_domain_check(
+        raw=domain_input,
         client_id_input=client_id_input,
         http=okta_services.http,
         redirect_uri=redirect_uri_for(base_url()),
     )
+    notice = client_problem.message if client_problem else None
     return render("sources/okta/_domain_feedback.html", domain_check=check, notice=notice)
 
 
@@ -223,7 +274,7 @@ def popup_closed() -> Response:
 def verify() -> Response:
     """Check the connection again (users, schema, count)."""
     connection = store.get_connection(session=db.session)
-    if connection is None or connection.status != CONNECTED:
+    if connection is None or connection.status != ConnectionStatus.CONNECTED:
         return redirect_to(url_for("setup.okta"))
     notice = None
     try:
@@ -236,7 +287,7 @@ def verify() -> Response:
         if notice:
             flash(notice, "warning")
         return redirect_to(url_for("setup.okta"))
-    return _wizard(notice=notice)
+    return _wizard(notice=notice, check_failed=notice is not None)
 
 
 @bp.post("/setup/okta/disconnect")
@@ -245,6 +296,7 @@ def disconnect_view() -> Response:
     result = disconnect(
         session=db.session, admin=current_user, http=okta_services.http, box=okta_services.secret_box
     )
+    wizard.mark_disconnected(session=db.session)
     db.session.commit()
     if result is not None:
         host = urlsplit(result.origin).netloc
@@ -259,14 +311,3 @@ def disconnect_view() -> Response:
             "success" if result.revoked_at_okta else "warning",
         )
     return redirect_to(url_for("setup.okta"))
-
-
-@bp.app_context_processor
-def okta_connection_banner() -> dict[str, Any]:
-    """Every page learns whether Okta needs reconnecting, to show the banner until it is fixed."""
-    if not current_user.is_authenticated:
-        return {"okta_needs_reconnect": None}
-    connection = store.get_connection(session=db.session)
-    if connection is None or connection.status != NEEDS_RECONNECT:
-        return {"okta_needs_reconnect": None}
-    return {"okta_needs_reconnect": connection.status_reason or "Okta access was lost."}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import IntEnum
 
 import httpx
 from sqlmodel import Session
@@ -19,12 +20,33 @@ from webapp.sources.okta.inputs import (
 )
 from webapp.sources.okta.models import OktaSetupProgress
 
-STEP_REDIRECT_URI = 5
-STEP_ASSIGNMENTS = 6
-STEP_CLIENT_ID = 7
-STEP_DOMAIN = 8
-STEP_SCOPES = 9
-STEP_CONNECT = 10
+
+class WizardStep(IntEnum):
+    """Steps the code (and the templates, as `WizardStep`) refer to by name, never by number."""
+
+    CONSOLE = 1
+    CREATE_APP = 2
+    APP_KIND = 3
+    GRANT_TYPES = 4
+    REDIRECT_URI = 5
+    ASSIGNMENTS = 6
+    CLIENT_ID = 7
+    DOMAIN = 8
+    SCOPES = 9
+    CONNECT = 10
+
+
+STEP_GRANT_TYPES = WizardStep.GRANT_TYPES
+STEP_REDIRECT_URI = WizardStep.REDIRECT_URI
+STEP_ASSIGNMENTS = WizardStep.ASSIGNMENTS
+STEP_CLIENT_ID = WizardStep.CLIENT_ID
+STEP_DOMAIN = WizardStep.DOMAIN
+STEP_SCOPES = WizardStep.SCOPES
+STEP_CONNECT = WizardStep.CONNECT
+# What step 7 refuses to keep: a value Signet recognised as a client secret is never stored or shown.
+REFUSED_CLIENT_ID_CODES = frozenset({"looks_like_secret"})
+# The connect-problem code recorded when Okta does not know the Client ID typed on step 7.
+CLIENT_ID_UNKNOWN = "client_id_unknown"
 
 
 @dataclass(frozen=True)
@@ -39,7 +61,7 @@ class Step:
 
 STEPS: tuple[Step, ...] = (
     Step(
-        1,
+        WizardStep.CONSOLE,
         "Open your Okta admin console",
         (
             "Sign in to Okta as an administrator and open the Admin Console.",
@@ -48,13 +70,13 @@ STEPS: tuple[Step, ...] = (
         "Menu › Applications › Applications",
     ),
     Step(
-        2,
+        WizardStep.CREATE_APP,
         "Create an app integration",
         ("On the Applications page, click the button below the page title.",),
         "Create App Integration",
     ),
     Step(
-        3,
+        WizardStep.APP_KIND,
         "Choose the kind of app",
         (
             "Sign-in method: choose OIDC - OpenID Connect.",
@@ -64,7 +86,7 @@ STEPS: tuple[Step, ...] = (
         "OIDC - OpenID Connect › Single-Page Application",
     ),
     Step(
-        4,
+        WizardStep.GRANT_TYPES,
         "Name it and allow refresh tokens",
         (
             "App integration name: Signet (any name works; this is what admins will see).",
@@ -74,7 +96,7 @@ STEPS: tuple[Step, ...] = (
         "General Settings › Grant type › Refresh Token",
     ),
     Step(
-        5,
+        WizardStep.REDIRECT_URI,
         "Paste Signet's sign-in redirect URI",
         (
             "In Sign-in redirect URIs, replace the example with the address below, exactly as shown.",
@@ -83,7 +105,7 @@ STEPS: tuple[Step, ...] = (
         "LOGIN › Sign-in redirect URIs",
     ),
     Step(
-        6,
+        WizardStep.ASSIGNMENTS,
         "Let your organisation use the app",
         (
             "Under Assignments › Controlled access, choose Allow everyone in your organization to access.",
@@ -92,7 +114,7 @@ STEPS: tuple[Step, ...] = (
         "Assignments › Controlled access › Allow everyone in your organization to access",
     ),
     Step(
-        7,
+        WizardStep.CLIENT_ID,
         "Paste the Client ID",
         (
             "After saving, Okta shows the app's General tab. Copy the Client ID (it starts with 0oa) and "
@@ -102,7 +124,7 @@ STEPS: tuple[Step, ...] = (
         "General › Client Credentials › Client ID",
     ),
     Step(
-        8,
+        WizardStep.DOMAIN,
         "Paste your Okta domain",
         (
             "Your Okta domain is shown in the admin console's top-right menu, under your name "
@@ -111,7 +133,7 @@ STEPS: tuple[Step, ...] = (
         "Top-right menu › Okta domain",
     ),
     Step(
-        9,
+        WizardStep.SCOPES,
         "Grant Signet read access to users and schemas",
         (
             "Open the app's Okta API Scopes tab.",
@@ -121,7 +143,7 @@ STEPS: tuple[Step, ...] = (
         "Okta API Scopes › Grant: okta.users.read, okta.schemas.read",
     ),
     Step(
-        10,
+        WizardStep.CONNECT,
         "Connect Okta",
         (
             "Click Connect Okta. A small Okta window opens: sign in if asked, then click Allow.",
@@ -151,10 +173,11 @@ class StepOutcome:
 
 def live_domain_check(
     *, raw: str, client_id_input: str, http: httpx.Client, redirect_uri: str
-) -> tuple[DomainCheck, str | None]:
+) -> tuple[DomainCheck, ClientIdProblem | None]:
     """Check a typed domain's syntax, then with Okta; a Client ID already typed is probed too.
 
-    Returns the check (its `origin` set when usable) and a notice about the Client ID, if any.
+    Returns the check (its `origin` set when usable) and what Okta said about the Client ID, if
+    anything was wrong with it. Calls Okta: the caller must not hold a transaction.
     """
     check = normalise_okta_domain(raw)
     if not check.ok or check.origin is None:
@@ -168,59 +191,86 @@ def live_domain_check(
             client.client_id, token_endpoint=metadata.token_endpoint, redirect_uri=redirect_uri, http=http
         )
         if unknown is not None:
-            return live, f"The domain is right, but {unknown.message}"
+            return live, ClientIdProblem(f"The domain is right, but {unknown.message}")
     return live, None
+
+
+@dataclass(frozen=True)
+class ClientIdProblem:
+    """Okta answered for the domain but not for the Client ID: step 7 must be done again."""
+
+    message: str
+
+
+def refused_client_id(value: str) -> ClientIdCheck | None:
+    """The check to show when a typed Client ID must not be kept (a client secret), else None."""
+    check = check_client_id(value)
+    return check if check.code in REFUSED_CLIENT_ID_CODES else None
 
 
 def save_draft(
     *, session: Session, domain: str | None = None, client_id: str | None = None
 ) -> OktaSetupProgress:
-    """Keep what the admin is typing (nothing typed is ever lost); the caller commits."""
+    """Keep what the admin is typing (nothing typed is lost, but a secret is never kept); no commit."""
     progress = store.get_progress(session=session)
     if domain is not None:
         progress.domain_input = domain[:500]
-    if client_id is not None:
+    if client_id is not None and refused_client_id(client_id) is None:
         progress.client_id_input = client_id[:500]
     return store.save_progress(session=session, progress=progress)
 
 
-def complete_step(
-    *, session: Session, number: int, form: Mapping[str, str], http: httpx.Client, redirect_uri: str
-) -> StepOutcome:
-    """Mark a step done, saving and checking what steps 7 and 8 ask for, and move to the next step.
+def save_step_input(*, session: Session, number: int, form: Mapping[str, str]) -> StepOutcome | None:
+    """Save what step 7 or 8 asks for; return an outcome when the step cannot be done (no commit).
 
-    Step 10 is done only by connecting, never by this form. Commits; no transaction is open while
-    Okta is asked about the domain.
+    Step 10 is done only by connecting, never by its form.
     """
     if number == STEP_CONNECT:
         return StepOutcome(done=False, shown_step=STEP_CONNECT)
-    progress = store.get_progress(session=session)
-    notice = None
     if number == STEP_CLIENT_ID:
-        progress.client_id_input = form.get("client_id", "")[:500]
-        client = check_client_id(progress.client_id_input)
+        typed = form.get("client_id", "")
+        refused = refused_client_id(typed)
+        if refused is not None:
+            return StepOutcome(done=False, shown_step=number, client_id_check=refused)
+        client = check_client_id(typed)
+        save_draft(session=session, client_id=client.client_id or typed)
+        store.clear_connect_problem(session=session, code=CLIENT_ID_UNKNOWN)
         if not client.ok:
-            store.save_progress(session=session, progress=progress)
-            session.commit()
             return StepOutcome(done=False, shown_step=number, client_id_check=client)
-        progress.client_id_input = client.client_id or ""
     if number == STEP_DOMAIN:
         # The suggestion button ("Use dev-123.okta.com") sends its own field, preferred when present.
-        progress.domain_input = (form.get("domain_suggestion") or form.get("domain", ""))[:500]
-        client_id_input = progress.client_id_input
-        store.save_progress(session=session, progress=progress)
-        session.commit()
-        domain, notice = live_domain_check(
-            raw=progress.domain_input, client_id_input=client_id_input, http=http, redirect_uri=redirect_uri
-        )
+        save_draft(session=session, domain=form.get("domain_suggestion") or form.get("domain", ""))
+    return None
+
+
+def finish_step(
+    *,
+    session: Session,
+    number: int,
+    domain: DomainCheck | None = None,
+    client_problem: ClientIdProblem | None = None,
+) -> StepOutcome:
+    """Tick step `number` after its checks (step 8's live check ran outside any transaction); no commit.
+
+    A domain Okta knows but a Client ID it does not sends the admin back to step 7, unticked.
+    """
+    progress = store.get_progress(session=session)
+    if domain is not None:
         if not domain.ok:
             return StepOutcome(done=False, shown_step=number, domain_check=domain)
         progress.okta_origin = domain.origin
-    progress.completed_steps = [*progress.completed_steps, number]
+    done = {*progress.completed_steps, number}
     progress.current_step = min(number + 1, STEP_COUNT)
+    if client_problem is not None:
+        done.discard(STEP_CLIENT_ID)
+        progress.current_step = STEP_CLIENT_ID
+        store.record_connect_problem(
+            session=session, code=CLIENT_ID_UNKNOWN, message=client_problem.message, step=STEP_CLIENT_ID
+        )
+    progress.completed_steps = sorted(done)
     store.save_progress(session=session, progress=progress)
-    session.commit()
-    return StepOutcome(done=True, shown_step=progress.current_step, notice=notice)
+    notice = client_problem.message if client_problem else None
+    return StepOutcome(done=client_problem is None, shown_step=progress.current_step, notice=notice)
 
 
 def mark_all_steps_done(*, session: Session) -> None:
@@ -228,4 +278,12 @@ def mark_all_steps_done(*, session: Session) -> None:
     progress = store.get_progress(session=session)
     progress.completed_steps = list(range(1, STEP_COUNT + 1))
     progress.current_step = STEP_COUNT
+    store.save_progress(session=session, progress=progress)
+
+
+def mark_disconnected(*, session: Session) -> None:
+    """After Disconnect, "Connect" is no longer done (the other steps still are); the caller commits."""
+    progress = store.get_progress(session=session)
+    progress.completed_steps = [n for n in progress.completed_steps if n != STEP_CONNECT]
+    progress.current_step = STEP_CONNECT
     store.save_progress(session=session, progress=progress)
