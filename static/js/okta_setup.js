@@ -45,3 +45,12 @@
     }, 400);
   });
 })();
+
+// After the wizard region is swapped (a new step, or the connection card), move focus to its heading,
+// so keyboard and screen-reader users land on what changed (https://htmx.org/events/#htmx:afterSettle).
+document.addEventListener("htmx:afterSettle", function (event) {
+  "use strict";
+  if (!event.target || event.target.id !== "okta-wizard") { return; }
+  var heading = document.getElementById("wizard-step-title") || document.getElementById("okta-connection-title");
+  if (heading) { heading.focus(); }
+});

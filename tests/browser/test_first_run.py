@@ -35,6 +35,7 @@ def test_create_first_admin_sign_in_and_see_dashboard(page: Any, live_server: Li
     assert page.url == live_server.url + "/"
     # htmx loaded from our own static folder (the page fixture fails on any CSP violation).
     assert page.evaluate("typeof htmx !== 'undefined' && htmx.version.startsWith('2.')")
+    assert console_errors == [], console_errors
 
 
 def test_wrong_password_then_htmx_invite_in_browser(page: Any, live_server: LiveServer) -> None:
