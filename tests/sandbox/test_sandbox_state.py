@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-import okta_sandbox.sandbox as sandbox_module
+import okta_sandbox.oauth_server as oauth_server_module
+import okta_sandbox.tokens as tokens_module
 from okta_sandbox import OktaSandbox, SandboxServer
 from okta_sandbox.models import AuthorizeRequest
 from okta_sandbox.testing import AuthorizationFlow
@@ -31,7 +32,7 @@ def _issue_codes(org: OktaSandbox, count: int) -> None:
 
 def test_expired_codes_and_tokens_are_pruned(monkeypatch: pytest.MonkeyPatch) -> None:
     """Expired codes, access tokens and dead refresh-token families do not pile up forever."""
-    monkeypatch.setattr(sandbox_module, "PRUNE_MIN_ISSUED", 16)
+    monkeypatch.setattr(tokens_module, "PRUNE_MIN_ISSUED", 16)
     org = OktaSandbox(seed=1, users=3)
     org.clock.freeze()
     _issue_codes(org, 40)
@@ -64,7 +65,7 @@ def test_pruning_keeps_rotated_refresh_tokens_for_reuse_detection(
 
 def test_sessions_are_bounded(monkeypatch: pytest.MonkeyPatch, org: OktaSandbox) -> None:
     """Sign-in sessions beyond MAX_SESSIONS forget the oldest first."""
-    monkeypatch.setattr(sandbox_module, "MAX_SESSIONS", 5)
+    monkeypatch.setattr(oauth_server_module, "MAX_SESSIONS", 5)
     admin = org.get_user(org.admin_login)["id"]
     sids = [org.create_session(admin) for _ in range(8)]
     assert [org.session_user(sid) for sid in sids] == [None] * 3 + [admin] * 5

@@ -1,0 +1,140 @@
+"""``/__sandbox/``'s test levers: rate limits, faults, the clock and the request log.
+
+Nested in :mod:`okta_sandbox.control`'s blueprint, which supplies the error handlers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from okta_sandbox.clock import okta_timestamp, parse_okta_timestamp
+from okta_sandbox.http_util import json_body, sandbox_of
+
+bp = Blueprint("sandbox_control_ops", __name__)
+
+
+# rate limits -----------------------------------------------------------
+
+
+@bp.get("/rate-limits")
+def get_rate_limits() -> Response:
+    """The per-minute limit of every bucket."""
+    return jsonify(sandbox_of().rate_limits())
+
+
+@bp.route("/rate-limits", methods=["PUT", "PATCH", "POST"])
+def set_rate_limits() -> Response:
+    """``{"users_list": 5, ...}``: set some buckets."""
+    sandbox = sandbox_of()
+    for family, per_minute in json_body().items():
+        sandbox.set_rate_limit(family, int(per_minute))
+    return jsonify(sandbox.rate_limits())
+
+
+@bp.post("/rate-limits/reset")
+def reset_rate_limits() -> Response:
+    """Defaults, empty buckets."""
+    sandbox = sandbox_of()
+    sandbox.reset_rate_limits()
+    return jsonify(sandbox.rate_limits())
+
+
+# faults ----------------------------------------------------------------
+
+
+@bp.get("/faults")
+def list_faults() -> Response:
+    """The queued faults."""
+    return jsonify([asdict(fault) for fault in sandbox_of().pending_faults()])
+
+
+@bp.post("/faults")
+def inject_fault() -> tuple[Response, int]:
+    """``{"kind", "count", "path_prefix", "status", "latency_seconds"}`` -> 201 with the queue."""
+    data = json_body()
+    sandbox = sandbox_of()
+    sandbox.inject_fault(
+        str(data.get("kind", "")),
+        count=int(data.get("count", 1)),
+        path_prefix=data.get("path_prefix"),
+        status=data.get("status"),
+        latency_seconds=float(data.get("latency_seconds", 0.0)),
+    )
+    return jsonify([asdict(fault) for fault in sandbox.pending_faults()]), 201
+
+
+@bp.delete("/faults")
+def clear_faults() -> tuple[str, int]:
+    """Drop every queued fault (204)."""
+    sandbox_of().clear_faults()
+    return "", 204
+
+
+# clock -----------------------------------------------------------------
+
+
+def _clock_state() -> dict[str, Any]:
+    clock = sandbox_of().clock
+    return {"now": okta_timestamp(clock.now()), "frozen": clock.frozen}
+
+
+@bp.get("/clock")
+def get_clock() -> Response:
+    """``{"now", "frozen"}``."""
+    return jsonify(_clock_state())
+
+
+@bp.post("/clock")
+def set_clock() -> Response:
+    """Body keys, in order: ``freeze`` (true or a timestamp), ``advance`` (seconds), ``unfreeze``."""
+    data = json_body()
+    clock = sandbox_of().clock
+    freeze = data.get("freeze")
+    if freeze is True:
+        clock.freeze()
+    elif isinstance(freeze, str):
+        clock.freeze(_parse_instant(freeze))
+    if "advance" in data:
+        clock.advance(float(data["advance"]))
+    if data.get("unfreeze"):
+        clock.unfreeze()
+    return jsonify(_clock_state())
+
+
+def _parse_instant(text: str) -> datetime:
+    try:
+        return parse_okta_timestamp(text)
+    except ValueError as exc:
+        raise ValueError(f"Invalid timestamp {text!r}") from exc
+
+
+# request log -----------------------------------------------------------
+
+
+@bp.get("/requests")
+def get_requests() -> Response:
+    """``?path=&grant_type=`` -> ``{"count", "requests"}``."""
+    path = request.args.get("path")
+    grant_type = request.args.get("grant_type")
+    records = [
+        record
+        for record in sandbox_of().request_log()
+        if (path is None or record.path == path) and (grant_type is None or record.grant_type == grant_type)
+    ]
+    return jsonify(
+        {
+            "count": len(records),
+            "requests": [{**asdict(record), "at": okta_timestamp(record.at)} for record in records],
+        }
+    )
+
+
+@bp.delete("/requests")
+def clear_requests() -> tuple[str, int]:
+    """Forget the request log (204)."""
+    sandbox_of().clear_request_log()
+    return "", 204

@@ -1,0 +1,284 @@
+"""The tables the seed draws teammates from: places, names, departments, custom attributes.
+
+Phone and zip formats use each country's own grouping; ``#`` is a random digit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A city with its formats: where a seeded teammate works."""
+
+    city: str
+    state: str | None
+    country: str
+    timezone: str
+    locale: str
+    language: str
+    street: str
+    zip_format: str
+    phone_format: str
+
+
+# Phone formats use each country's own grouping; "#" is a random digit.
+PLACES: tuple[Place, ...] = (
+    Place(
+        "San Francisco",
+        "CA",
+        "US",
+        "America/Los_Angeles",
+        "en_US",
+        "en",
+        "{n} Market St",
+        "941##",
+        "+1 415-555-0###",
+    ),
+    Place(
+        "New York", "NY", "US", "America/New_York", "en_US", "en", "{n} Broadway", "100##", "(212) 555-0###"
+    ),
+    Place(
+        "Austin", "TX", "US", "America/Chicago", "en_US", "en", "{n} Congress Ave", "787##", "+1 512 555 0###"
+    ),
+    Place(
+        "Toronto", "ON", "CA", "America/Toronto", "en_CA", "en", "{n} King St W", "M5V 2T6", "+1 416-555-0###"
+    ),
+    Place(
+        "London",
+        None,
+        "GB",
+        "Europe/London",
+        "en_GB",
+        "en",
+        "{n} Shoreditch High St",
+        "E1 6PG",
+        "+44 20 7946 0###",
+    ),
+    Place(
+        "Dublin",
+        None,
+        "IE",
+        "Europe/Dublin",
+        "en_IE",
+        "en",
+        "{n} Grand Canal Dock",
+        "D02 X285",
+        "+353 1 555 ####",
+    ),
+    Place(
+        "Paris", None, "FR", "Europe/Paris", "fr_FR", "fr", "{n} rue de Rivoli", "750##", "+33 1 ## ## ## ##"
+    ),
+    Place(
+        "Berlin",
+        None,
+        "DE",
+        "Europe/Berlin",
+        "de_DE",
+        "de",
+        "Friedrichstraße {n}",
+        "101##",
+        "+49 30 ########",
+    ),
+    Place(
+        "Madrid",
+        None,
+        "ES",
+        "Europe/Madrid",
+        "es_ES",
+        "es",
+        "Calle de Alcalá {n}",
+        "280##",
+        "+34 91 ### ## ##",
+    ),
+    Place(
+        "São Paulo",
+        "SP",
+        "BR",
+        "America/Sao_Paulo",
+        "pt_BR",
+        "pt",
+        "Avenida Paulista, {n}",
+        "01310-###",
+        "+55 11 9####-####",
+    ),
+    Place("Bengaluru", "KA", "IN", "Asia/Kolkata", "en_IN", "en", "{n} MG Road", "5600##", "+91 98### #####"),
+    Place(
+        "Tokyo",
+        None,
+        "JP",
+        "Asia/Tokyo",
+        "ja_JP",
+        "ja",
+        "{n}-1 Marunouchi, Chiyoda-ku",
+        "100-0005",
+        "+81 3-####-####",
+    ),
+    Place(
+        "Sydney", "NSW", "AU", "Australia/Sydney", "en_AU", "en", "{n} George St", "2000", "+61 2 #### ####"
+    ),
+    Place(
+        "Ærøskøbing",
+        None,
+        "DK",
+        "Europe/Copenhagen",
+        "da_DK",
+        "da",
+        "Vestergade {n}",
+        "5970",
+        "+45 62 ## ## ##",
+    ),
+)
+
+FIRST_NAMES = (
+    "Alice",
+    "Bruno",
+    "Chloé",
+    "Daniel",
+    "Elif",
+    "Farah",
+    "Gustavo",
+    "Hannah",
+    "Ines",
+    "Jonas",
+    "Kwame",
+    "Laura",
+    "Mateo",
+    "Nadia",
+    "Oliver",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Samuel",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wei",
+    "Ximena",
+    "Yusuf",
+    "Zara",
+    "Amélie",
+    "Björn",
+    "Ciarán",
+    "Dagný",
+    "Émile",
+    "Fatima",
+    "Grace",
+    "Hiroshi",
+    "Isabel",
+    "Jakub",
+    "Kenji",
+    "Leïla",
+    "Marco",
+    "Noor",
+    "Olga",
+    "Pedro",
+    "Rahul",
+    "Sofía",
+    "Thomas",
+    "Aoife",
+    "Lucas",
+    "Maya",
+    "Ethan",
+    "Ava",
+)
+LAST_NAMES = (
+    "Smith",
+    "García",
+    "Müller",
+    "Rossi",
+    "Nguyen",
+    "Kowalski",
+    "Okafor",
+    "Johansson",
+    "Dubois",
+    "Tanaka",
+    "Patel",
+    "Silva",
+    "Kim",
+    "Schmidt",
+    "Hernández",
+    "Murphy",
+    "O'Connor",
+    "Van der Berg",
+    "Lefèvre",
+    "Chen",
+    "Ivanova",
+    "Haddad",
+    "Andersen",
+    "Costa",
+    "Singh",
+    "Brown",
+    "Fernández",
+    "Yamamoto",
+    "Novak",
+    "Jensen",
+    "Walker",
+    "Łukasiewicz",
+    "Mendes",
+    "Khan",
+    "Bianchi",
+    "Sato",
+    "Ahmed",
+    "Larsen",
+    "Moreau",
+    "Wilson",
+)
+# (department, division, titles)
+DEPARTMENTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "Engineering",
+        "Product & Technology",
+        ("Software Engineer", "Senior Software Engineer", "Staff Engineer", "Engineering Manager"),
+    ),
+    ("R&D", "Product & Technology", ("Research Scientist", "Principal Researcher", "Lab Manager")),
+    ("Product", "Product & Technology", ("Product Manager", "Senior Product Designer", "Head of Product")),
+    ("Sales", "Go-to-Market", ("Account Executive", "Sales Development Rep", "VP Sales, EMEA")),
+    ("Marketing", "Go-to-Market", ("Content Marketer", "Brand & Events Lead", "Growth Marketing Manager")),
+    (
+        "Customer Success",
+        "Go-to-Market",
+        ("Customer Success Manager", "Support Engineer", "Onboarding Specialist"),
+    ),
+    ("Finance", "G&A", ("Financial Analyst", "Controller", "Accounts Payable Specialist")),
+    ("People", "G&A", ("People Partner", "Recruiter", "Head of People & Culture")),
+    ("Legal", "G&A", ("Counsel", "Paralegal", "General Counsel")),
+)
+PRONOUNS = ("she/her", "he/him", "they/them")
+
+# (name, title, type, extra): the org's custom profile attributes, in schema order.
+CUSTOM_ATTRIBUTES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
+    (
+        "pronouns",
+        "Pronouns",
+        "string",
+        {"description": "Pronouns shown in the email signature", "maxLength": 30},
+    ),
+    (
+        "linkedinUrl",
+        "LinkedIn URL",
+        "string",
+        {"description": "Public LinkedIn profile URL", "unique": "UNIQUE_VALIDATED", "maxLength": 200},
+    ),
+)
+
+# Hand-written edge cases: (firstName, lastName, login local part, department index, place city, extras).
+SPECIAL_TEAMMATES: tuple[tuple[str, str, str, int, str, dict[str, Any]], ...] = (
+    ("Zoë", "Faure", "zoe.faure", 4, "Paris", {"pronouns": "she/her", "honorificPrefix": "Dr."}),
+    ("José", "Núñez", "jose.nunez", 3, "Madrid", {"middleName": "María", "nickName": "Pepe"}),
+    ("娜", "李", "li.na", 0, "Tokyo", {"displayName": "李娜", "pronouns": "she/her"}),
+    (
+        "Søren",
+        "Ærø",
+        "soren.aero",
+        1,
+        "Ærøskøbing",
+        {"linkedinUrl": "https://www.linkedin.com/in/soren-aero"},
+    ),
+    ("Siobhán", "O'Brien", "siobhan.obrien", 1, "Dublin", {"title": "Head of R&D", "pronouns": "she/her"}),
+    ("Дмитрий", "Иванов", "dmitry.ivanov", 0, "Berlin", {"honorificSuffix": "PhD"}),
+    ("Sam", "Lee", "sam.lee", 5, "", {}),  # only the required attributes: every optional field missing
+    ("Ana-Lucía", "D'Souza", "ana.dsouza", 6, "Bengaluru", {"costCenter": "CC-100 & CC-200"}),
+)
