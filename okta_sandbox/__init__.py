@@ -11,6 +11,8 @@ from okta_sandbox.sandbox import (
     ADMIN_PASSWORD,
     DEFAULT_RATE_LIMITS,
     DEFAULT_REDIRECT_URI,
+    RATE_LIMIT_BUCKETS,
+    RATE_LIMIT_PRESETS,
     OktaSandbox,
     pkce_challenge,
 )
@@ -22,6 +24,8 @@ __all__ = [
     "ADMIN_PASSWORD",
     "DEFAULT_RATE_LIMITS",
     "DEFAULT_REDIRECT_URI",
+    "RATE_LIMIT_BUCKETS",
+    "RATE_LIMIT_PRESETS",
     "USER_PASSWORD",
     "ApiError",
     "OAuthError",

@@ -28,11 +28,25 @@ def get_rate_limits() -> Response:
 
 @bp.route("/rate-limits", methods=["PUT", "PATCH", "POST"])
 def set_rate_limits() -> Response:
-    """``{"users_list": 5, ...}``: set some buckets."""
-    sandbox = sandbox_of()
-    for family, per_minute in json_body().items():
-        sandbox.set_rate_limit(family, int(per_minute))
-    return jsonify(sandbox.rate_limits())
+    """``{"users_list": 50, ...}``: set some buckets (all or none; an unknown bucket is a 400)."""
+    return jsonify(sandbox_of().set_rate_limits(json_body()))
+
+
+@bp.post("/rate-limits/preset")
+def apply_rate_limit_preset() -> Response:
+    """``{"preset": "real-2026"}``: every bucket from a preset."""
+    return jsonify(sandbox_of().apply_rate_limit_preset(str(json_body().get("preset", ""))))
+
+
+@bp.get("/rate-limits/status")
+def rate_limit_status() -> Response:
+    """Each bucket's ``limit``, ``remaining`` and ``reset`` (epoch seconds) in the current minute."""
+    return jsonify(
+        {
+            name: {"limit": status.limit, "remaining": status.remaining, "reset": status.reset_epoch}
+            for name, status in sandbox_of().rate_limit_status().items()
+        }
+    )
 
 
 @bp.post("/rate-limits/reset")

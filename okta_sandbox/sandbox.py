@@ -17,7 +17,9 @@ from okta_sandbox.clock import okta_timestamp
 from okta_sandbox.faults import FAULT_KINDS, FaultsMixin
 from okta_sandbox.limits import (
     DEFAULT_RATE_LIMITS,
+    RATE_LIMIT_BUCKETS,
     RATE_LIMIT_FAMILIES,
+    RATE_LIMIT_PRESETS,
     LimitsMixin,
     RateLimitStatus,
 )
@@ -49,7 +51,9 @@ __all__ = [
     "OIDC_SCOPES",
     "OKTA_SCOPES",
     "PRUNE_MIN_ISSUED",
+    "RATE_LIMIT_BUCKETS",
     "RATE_LIMIT_FAMILIES",
+    "RATE_LIMIT_PRESETS",
     "REQUEST_LOG_SIZE",
     "TXN_LIFETIME",
     "OktaSandbox",

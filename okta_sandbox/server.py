@@ -25,7 +25,7 @@ from okta_sandbox import errors, routes_api, routes_authorize, routes_token
 from okta_sandbox.discovery import OKTA_RESPONSE_MODES, OKTA_RESPONSE_TYPES
 from okta_sandbox.errors import ApiError
 from okta_sandbox.http_util import EXTENSION_KEY, JSON_TYPE, SESSION_COOKIE, api_error_response, sandbox_of
-from okta_sandbox.limits import RateLimitStatus, rate_limit_family
+from okta_sandbox.limits import RateLimitStatus, rate_limit_buckets, rate_limit_family
 from okta_sandbox.models import RequestRecord
 from okta_sandbox.routes_api import MAX_LIMIT
 from okta_sandbox.sandbox import OktaSandbox
@@ -40,6 +40,7 @@ __all__ = [
     "SESSION_COOKIE",
     "SandboxServer",
     "create_app",
+    "rate_limit_buckets",
     "rate_limit_family",
     "run_sandbox",
 ]
@@ -120,7 +121,8 @@ def _before_request() -> Response | None:
     if request.path.startswith(CONTROL_PREFIX):
         return None
     sandbox = sandbox_of()
-    family = rate_limit_family(request.method, request.path)
+    buckets = rate_limit_buckets(request.method, request.path)
+    family = buckets[0] if buckets else None
     g.family = family
     fault = request.environ.get(_FAULT_KEY)
     if fault is not None and fault.kind == "http_error":
@@ -132,8 +134,8 @@ def _before_request() -> Response | None:
             peek = sandbox.peek_rate_limit(family)
             g.rate = RateLimitStatus(family, False, peek.limit, 0, peek.reset_epoch)
         return api_error_response(ApiError(429, "E0000047", errors.RATE_LIMIT_SUMMARY))
-    if family is not None and request.method != "OPTIONS":
-        g.rate = sandbox.consume_rate_limit(family)
+    if buckets and request.method != "OPTIONS":
+        g.rate = sandbox.consume_rate_limits(buckets)
         if not g.rate.allowed:
             return api_error_response(ApiError(429, "E0000047", errors.RATE_LIMIT_SUMMARY))
     return None
