@@ -9,18 +9,16 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 SANDBOX_PORT ?= 9000
 CHROMIUM := /usr/bin/chromium
-# Access log without query strings: Okta's callback carries the one-time authorization code there.
-GUNICORN := $(BIN)/gunicorn --workers 2 --threads 4 --access-logfile - \
-	--access-logformat '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
 # The runtime and dev installs are remembered by stamp files, so a second `make run` does not reinstall.
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: help install install-dev chromium migrate run test lint typecheck pytest demo bench clean
+.PHONY: help install install-dev chromium migrate run create-admin test lint typecheck pytest demo bench clean
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/\$$(HOST)/$(HOST)/g' -e 's/\$$(PORT)/$(PORT)/g' \
+	  | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Signet needs Python 3.11, found " + sys.version' 
@@ -53,8 +51,11 @@ migrate: install  ## Apply database migrations
 	$(BIN)/flask --app wsgi migrate
 
 run: migrate  ## Serve Signet on http://$(HOST):$(PORT) (SQLite in ./instance)
-	@echo ""; echo "  Signet is starting at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"; echo ""
-	$(GUNICORN) --bind $(HOST):$(PORT) wsgi:app
+	@$(BIN)/python scripts/serve.py --host $(HOST) --port $(PORT)
+
+create-admin: migrate  ## Create an admin: make create-admin EMAIL=you@example.com
+	@test -n "$(EMAIL)" || { echo "Usage: make create-admin EMAIL=you@example.com"; exit 2; }
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/flask --app wsgi create-admin "$(EMAIL)"
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -69,14 +70,8 @@ pytest: install-dev chromium
 test: lint typecheck pytest  ## Lint, type-check and run every test (browser tests included)
 
 demo: migrate install-dev  ## Run Signet beside the local Okta sandbox (no Okta account needed)
-	@set -m; trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/python -m okta_sandbox --host 127.0.0.1 --port $(SANDBOX_PORT) --users 25 --seed 1 \
-	  --redirect-uri http://127.0.0.1:$(PORT)/callbacks/okta & \
-	sleep 1; \
-	echo ""; echo "  Signet:       http://127.0.0.1:$(PORT)/"; \
-	echo "  Okta domain:  http://127.0.0.1:$(SANDBOX_PORT)  (type this in the setup wizard)"; echo ""; \
-	BASE_URL=http://127.0.0.1:$(PORT) $(GUNICORN) --bind 127.0.0.1:$(PORT) wsgi:app & \
-	wait
+	@$(BIN)/python scripts/serve.py --host 127.0.0.1 --port $(PORT) --sandbox-port $(SANDBOX_PORT) \
+	  --state-file instance/okta-sandbox-state.json
 
 bench: install-dev  ## Print the benchmark figures
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script; done

@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from webapp.instance_files import read_or_create_private_file
@@ -34,8 +34,13 @@ class Settings(BaseSettings):
     SECRET_KEY: SecretStr | None = Field(
         default=None, description="Signs sessions; generated and kept in the instance folder when unset."
     )
-    BASE_URL: str = Field(default="http://127.0.0.1:8000", description="Public URL of this instance.")
-    PORT: int = Field(default=8000, ge=1, le=65535)
+    BASE_URL: str = Field(
+        default="",
+        description="Public URL of this instance; when unset it follows HOST and PORT "
+        "(http://HOST:PORT, 127.0.0.1 for a wildcard HOST).",
+    )
+    HOST: str = Field(default="127.0.0.1", max_length=255, description="Address `make run` listens on.")
+    PORT: int = Field(default=8000, ge=1, le=65535, description="Port `make run` listens on.")
     INSTANCE_PATH: str | None = Field(default=None, description="Folder for the database, keys and uploads.")
     ENCRYPTION_KEY: SecretStr | None = Field(
         default=None,
@@ -44,14 +49,44 @@ class Settings(BaseSettings):
     )
     # At most 20 s: a token refresh must finish well inside Okta's 30 s rotation leeway.
     OKTA_HTTP_TIMEOUT: float = Field(default=10.0, gt=0, le=20, description="Seconds per call to Okta.")
+    OKTA_ALLOW_LOOPBACK: bool = Field(
+        default=False,
+        description="Let Signet reach Okta at loopback addresses and over plain http: only for the local "
+        "Okta sandbox (tests, `make demo`). Never set it in production.",
+    )
+    OKTA_RATE_LIMIT_RESERVE: float = Field(
+        default=0.10,
+        ge=0,
+        le=0.5,
+        description="Share of each Okta rate-limit bucket left to the org's other apps (at least 2 "
+        "requests): Signet waits for the reset instead of using it.",
+    )
+    OKTA_MAX_WAIT: float = Field(
+        default=15.0,
+        ge=0,
+        le=120,
+        description="Seconds a page may wait for Okta's rate limit or retries before it says "
+        "'try again in N s' (background jobs wait longer).",
+    )
     LOG_LEVEL: str = "INFO"
     PROXY_FIX_X_FOR: int = Field(
         default=0, ge=0, le=5, description="How many reverse proxies in front set X-Forwarded-For."
     )
 
+    @model_validator(mode="after")
+    def _base_url_follows_host_and_port(self) -> Settings:
+        # `make run PORT=8080` must not tell Okta a redirect URI on :8000 (step 5).
+        if not self.BASE_URL:
+            host = "127.0.0.1" if self.HOST in {"0.0.0.0", "::", ""} else self.HOST  # noqa: S104
+            host = f"[{host}]" if ":" in host else host
+            self.BASE_URL = f"http://{host}:{self.PORT}"
+        return self
+
     @field_validator("BASE_URL")
     @classmethod
     def _base_url_is_absolute(cls, value: str) -> str:
+        if not value:
+            return value
         parts = urlsplit(value)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError("BASE_URL must be an absolute http(s) URL, e.g. https://signet.example.com")
