@@ -10,11 +10,11 @@ from flask_login import current_user
 from webapp.audit.store import record_event
 from webapp.extensions import db
 from webapp.rendering import base_url, redirect_to, render, wants_fragment
+from webapp.request_guard import changes_state_on_get, secret_query
 from webapp.security import client_ip
 from webapp.sources.okta import store, wizard
 from webapp.sources.okta.connect import (
     ConnectProblem,
-    OktaApiFactory,
     complete_connect,
     disconnect,
     redirect_uri_for,
@@ -175,14 +175,14 @@ def check_domain() -> Response:
 @bp.post("/setup/okta/check-client-id")
 def check_client_id_view() -> Response:
     """Live check of the Client ID's shape (saved as a draft)."""
-    progress = wizard.save_draft(session=db.session, client_id=request.form.get("client_id", ""))
+    typed = request.form.get("client_id", "")
+    wizard.save_draft(session=db.session, client_id=typed)  # a client secret is never kept
     db.session.commit()
-    return render(
-        "sources/okta/_client_id_feedback.html", client_id_check=check_client_id(progress.client_id_input)
-    )
+    return render("sources/okta/_client_id_feedback.html", client_id_check=check_client_id(typed))
 
 
 @bp.get("/setup/okta/connect")
+@changes_state_on_get
 def connect() -> Response:
     """Start "Connect Okta" (in the popup): check inputs with Okta, then redirect to /authorize.
 
@@ -211,6 +211,8 @@ def connect() -> Response:
 
 
 @bp.get("/callbacks/okta")
+@changes_state_on_get
+@secret_query
 def callback() -> Response:
     """Okta's redirect back: finish the connection and tell the wizard (in the opener) how it went."""
     params = {key: request.args.get(key, "") for key in ("code", "state", "error", "error_description")}
@@ -222,7 +224,6 @@ def callback() -> Response:
             http=okta_services.http,
             box=okta_services.secret_box,
             tokens=okta_services.tokens,
-            api_for=OktaApiFactory(tokens=okta_services.tokens, http=okta_services.http),
         )
     except ConnectProblem as problem:
         return _popup_result(problem=problem)
