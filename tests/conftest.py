@@ -58,13 +58,18 @@ def database_url_for(backend: str, tmp_path: Path) -> str:
 
 
 def make_test_app(database_url: str, instance_path: Path, **overrides: Any) -> Flask:
-    """A Signet app with test settings and all tables created."""
+    """A Signet app with test settings and all tables created.
+
+    Okta may be reached on loopback (the okta_sandbox runs on 127.0.0.1); tests of the address guard
+    pass `OKTA_ALLOW_LOOPBACK=False`.
+    """
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": TEST_SECRET_KEY,
             "DATABASE_URL": database_url,
             "INSTANCE_PATH": str(instance_path),
+            "OKTA_ALLOW_LOOPBACK": True,
             **overrides,
         }
     )
@@ -294,15 +299,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 # --- The local Okta org ----------------------------------------------------------------------------
 
 
+# Real orgs may allow only 50 calls a minute on these (FACTS §8): Signet's tests run at that limit.
+SANDBOX_RATE_LIMIT = 50
+SANDBOX_RATE_LIMITED_FAMILIES = ("users_list", "users_get", "schemas")
+
+
 @pytest.fixture
 def sandbox() -> Iterator[Any]:
-    """A started okta_sandbox on a free loopback port (seed 1, 25 teammates + the sandbox admin).
+    """A started okta_sandbox on a free loopback port (seed 1, 25 teammates + the sandbox admin),
+    its Users and Schemas API limited to 50 calls a minute as in some real orgs.
 
     Its default SPA app accepts `http://127.0.0.1:8000/callbacks/okta`, the redirect URI of the
     `app` fixture's default BASE_URL; `live_server` tests register their own.
     """
     from okta_sandbox import OktaSandbox, SandboxServer
 
-    server = SandboxServer(OktaSandbox(seed=1, users=25)).start()
+    org = OktaSandbox(seed=1, users=25)
+    for family in SANDBOX_RATE_LIMITED_FAMILIES:
+        org.set_rate_limit(family, SANDBOX_RATE_LIMIT)
+    server = SandboxServer(org).start()
     yield server
     server.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -11,6 +12,7 @@ import httpx
 from flask.testing import FlaskClient
 
 from okta_sandbox import ADMIN_LOGIN, ADMIN_PASSWORD
+from webapp.sources.okta.http import Clock
 
 FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)">')
 HIDDEN_TXN = re.compile(r'name="txn" value="([^"]+)"')
@@ -75,3 +77,36 @@ def fill_wizard(client: FlaskClient, *, domain: str, client_id: str) -> None:
     assert client.post("/setup/okta/steps/7", data={"client_id": client_id}).status_code == 303
     response = client.post("/setup/okta/steps/8", data={"domain": domain})
     assert response.status_code == 303, response.get_data(as_text=True)
+
+
+class SandboxTime:
+    """A clock for Signet's Okta transport whose sleeps move the sandbox's clock forward instead of
+    waiting, so rate-limit waits take no real time (and are recorded in `slept`)."""
+
+    def __init__(self, org: Any) -> None:
+        self.org = org
+        self.slept: list[float] = []
+        self._offset = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        """Pretend to wait: advance the sandbox (and this clock)."""
+        self.slept.append(seconds)
+        self._offset += seconds
+        self.org.clock.advance(seconds)
+
+    def monotonic(self) -> float:
+        """Real monotonic time plus what was slept."""
+        return time.monotonic() + self._offset
+
+    def wall(self) -> float:
+        """Real time plus what was slept."""
+        return time.time() + self._offset
+
+    def clock(self) -> Clock:
+        """The transport `Clock` (no jitter, so waits are exact)."""
+        return Clock(sleep=self.sleep, monotonic=self.monotonic, wall=self.wall, jitter=lambda: 0.0)
+
+
+def management_api_requests(org: Any) -> list[Any]:
+    """The sandbox's log of Management API requests (`/api/v1/...`)."""
+    return [record for record in org.request_log() if record.path.startswith("/api/v1/")]

@@ -34,9 +34,10 @@ class DirectoryCheck:
     """The result of checking a directory connection end to end."""
 
     source_label: str  # e.g. "dev-123.okta.com"
-    user_count: int
-    user_count_is_lower_bound: bool
     attributes: list[DirectoryAttribute]
+    # None when the check doesn't count users (Okta's doesn't: counting costs a call per 200 users).
+    user_count: int | None = None
+    user_count_is_lower_bound: bool = False
 
 
 class DirectorySource(Protocol):

@@ -33,7 +33,7 @@ def crash_after_rotation(config: dict[str, Any]) -> None:
     def die(self: TokenService, **_: Any) -> None:
         os._exit(17)
 
-    TokenService._save_refreshed = die  # type: ignore[method-assign]
+    TokenService._save_refreshed = die  # type: ignore[method-assign,assignment]
     app = _app(config)
     with app.app_context():
         okta_services.tokens.access_token()

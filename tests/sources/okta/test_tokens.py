@@ -68,6 +68,7 @@ def _stored_refresh_token(app: Flask) -> str:
 def _child_config(app: Flask) -> dict[str, Any]:
     return {key: app.config[key] for key in ("SECRET_KEY", "DATABASE_URL", "BASE_URL")} | {
         "INSTANCE_PATH": app.instance_path,
+        "OKTA_ALLOW_LOOPBACK": True,  # the sandbox is on 127.0.0.1
     }
 
 

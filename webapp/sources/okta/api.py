@@ -1,58 +1,110 @@
-"""A small Okta Management API client (Users and Schemas) on top of the token service."""
+"""A small Okta Management API client (Users and Schemas).
+
+Its access token comes from a `CredentialSource`: the token service for the stored connection, or
+`FixedCredentials` for a new grant that is checked before it replaces the stored one.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import httpx
 
-from webapp.sources.okta.errors import (
-    InsufficientScopeError,
-    OktaApiError,
-    OktaError,
-    OktaRateLimitedError,
-    OktaUnreachableError,
-)
-from webapp.sources.okta.oauth import seconds_until_reset
-from webapp.sources.okta.tokens import TokenService
+from webapp.sources.okta.dpop import DPOP_HINT, INVALID_DPOP_PROOF, DpopKey, is_dpop_challenge
+from webapp.sources.okta.errors import InsufficientScopeError, OktaApiError, OktaError, OktaUnreachableError
+from webapp.sources.okta.http import rate_limited_error, request_extensions
 
 PAGE_LIMIT = 200  # Okta's maximum page size for /api/v1/users (FACTS §2)
 SCOPE_IN_CHALLENGE = re.compile(r'scope="([^"]+)"')
+DPOP_ERROR = "dpop_failed"  # `OktaApiError.error_code` when Okta refused the DPoP proof
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An access token, and the DPoP key it is bound to (None for a Bearer token)."""
+
+    access_token: str
+    dpop_key: DpopKey | None = None
+
+    @property
+    def authorization(self) -> str:
+        """The `Authorization` header value (RFC 9449 §7.1 for DPoP)."""
+        scheme = "DPoP" if self.dpop_key is not None else "Bearer"
+        return f"{scheme} {self.access_token}"
+
+
+class CredentialSource(Protocol):
+    """Where `OktaApi` gets its access token: the token service, or a grant not stored yet."""
+
+    def credentials(self) -> Credentials:
+        """Credentials to use now."""
+        ...
+
+    def credentials_after_unauthorized(self, rejected: Credentials) -> Credentials | None:
+        """Newer credentials after Okta answered 401 to `rejected`; None if there are none."""
+        ...
+
+
+class FixedCredentials:
+    """The tokens of a grant being verified before it is stored: no refresh, no retry after a 401."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._credentials = credentials
+
+    def credentials(self) -> Credentials:
+        """The one set of credentials."""
+        return self._credentials
+
+    def credentials_after_unauthorized(self, rejected: Credentials) -> Credentials | None:
+        """Nothing newer exists."""
+        return None
 
 
 class OktaApi:
-    """Calls `{origin}/api/v1/...` with a bearer token from the token service."""
+    """Calls `{origin}/api/v1/...` with an access token from `tokens`.
 
-    def __init__(self, *, origin: str, tokens: TokenService, http: httpx.Client) -> None:
+    `max_wait` bounds how long one call may wait for Okta's rate limit (and retry); None means the
+    transport's default, fit for a page an admin is waiting for. A sync job passes a longer one.
+    """
+
+    def __init__(
+        self, *, origin: str, tokens: CredentialSource, http: httpx.Client, max_wait: float | None = None
+    ) -> None:
         self.origin = origin
         self._tokens = tokens
         self._http = http
+        self._max_wait = max_wait
 
     def get(self, path_or_url: str, *, params: dict[str, Any] | None = None) -> httpx.Response:
         """GET an API resource; a 401 triggers one refresh and one retry.
 
         Raises `InsufficientScopeError` for a 403 naming a missing scope, `OktaRateLimitedError` for a
-        429, `OktaApiError` for other errors.
+        429 that outlasted `max_wait`, `OktaApiError` for other errors.
         """
         url = path_or_url if path_or_url.startswith(("http://", "https://")) else self.origin + path_or_url
         if not url.startswith(self.origin + "/"):
             # Link headers come from the network: never send the bearer token to another host.
             raise OktaApiError("Okta pointed Signet at another host; refusing to follow it.", status=0)
-        token = self._tokens.access_token()
-        response = self._send(url, token, params)
-        if response.status_code == 401:
-            token = self._tokens.access_token_after_unauthorized(token)
-            response = self._send(url, token, params)
+        credentials = self._tokens.credentials()
+        response = self._send(url, credentials, params)
+        if response.status_code == 401 and not is_dpop_challenge(response):
+            newer = self._tokens.credentials_after_unauthorized(credentials)
+            if newer is not None:
+                response = self._send(url, newer, params)
         if response.status_code >= 400:
             raise _api_error(response)
         return response
 
-    def _send(self, url: str, token: str, params: dict[str, Any] | None) -> httpx.Response:
+    def _send(self, url: str, credentials: Credentials, params: dict[str, Any] | None) -> httpx.Response:
         try:
             return self._http.get(
-                url, params=params, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
+                url,
+                params=params,
+                headers={"Authorization": credentials.authorization, "Accept": "application/json"},
+                extensions=request_extensions(max_wait=self._max_wait, dpop_key=credentials.dpop_key),
             )
         except httpx.TimeoutException as error:
             raise OktaUnreachableError("Okta did not answer in time.") from error
@@ -78,16 +130,6 @@ class OktaApi:
             seen.add(next_url)
             url, query = next_url, None
 
-    def count_users(self, *, max_pages: int = 25) -> tuple[int, bool]:
-        """How many users Okta lists (not DEPROVISIONED ones); `True` as second value when the count
-        stopped at `max_pages` pages and is a lower bound."""
-        total = 0
-        for number, page in enumerate(self.iter_user_pages(), start=1):
-            total += len(page)
-            if number >= max_pages and len(page) == PAGE_LIMIT:
-                return total, True
-        return total, False
-
     def user_schema(self) -> dict[str, Any]:
         """The default user schema (base and custom attributes)."""
         body = self.get("/api/v1/meta/schemas/user/default").json()
@@ -98,11 +140,14 @@ class OktaApi:
 
 def _api_error(response: httpx.Response) -> OktaError:
     if response.status_code == 429:
-        wait = seconds_until_reset(response)
-        return OktaRateLimitedError(
-            f"Okta's rate limit was reached; it resets in {int(wait)} s.", retry_after=wait
-        )
+        return rate_limited_error(response)
     challenge = response.headers.get("www-authenticate", "")
+    if is_dpop_challenge(response):
+        return OktaApiError(
+            f"Okta refused Signet's DPoP proof. {DPOP_HINT}",
+            status=response.status_code,
+            error_code=DPOP_ERROR,
+        )
     if response.status_code == 403 and 'error="insufficient_scope"' in challenge:
         match = SCOPE_IN_CHALLENGE.search(challenge)
         return InsufficientScopeError(match.group(1) if match else "the required okta.* scope")
@@ -115,4 +160,6 @@ def _api_error(response: httpx.Response) -> OktaError:
     code = body.get("errorCode")
     if response.status_code == 401:
         summary = "Okta rejected Signet's access token."
+    if body.get("error") == INVALID_DPOP_PROOF:
+        summary, code = f"Okta refused Signet's request without a DPoP proof. {DPOP_HINT}", DPOP_ERROR
     return OktaApiError(summary, status=response.status_code, error_code=str(code) if code else None)

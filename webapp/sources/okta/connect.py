@@ -1,4 +1,16 @@
-"""Connecting, verifying and disconnecting Okta: the use cases behind the setup wizard."""
+"""Connecting, verifying and disconnecting Okta: the use cases behind the setup wizard.
+
+Transactions. Each public function here is one use case and owns its unit of work: it commits what
+it read or claimed *before* any call to Okta (no transaction is ever held across the network, where
+the token service writes from its own connection), then writes its outcome and commits it once.
+Callers (views) pass a session with no pending changes and commit nothing on the use case's behalf;
+they may commit their own, separate writes afterwards (the wizard's progress, a problem to show).
+Data access (`store.py`) never commits.
+
+A reconnect never breaks a working connection: the new grant is checked with its own tokens first
+(one user listed, the schema read: two Management API calls) and replaces the stored one only if
+that works. Until then the old tokens keep working and the connection keeps its status.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +25,12 @@ from webapp.accounts.models import AdminUser
 from webapp.audit.store import record_event
 from webapp.crypto import SecretBox, SecretUnreadableError
 from webapp.db import utcnow
+from webapp.sources.base import DirectoryCheck
 from webapp.sources.okta import oauth, store
-from webapp.sources.okta.api import OktaApi
+from webapp.sources.okta.api import Credentials, FixedCredentials, OktaApi
 from webapp.sources.okta.directory import OktaDirectory
-from webapp.sources.okta.errors import (
-    InsufficientScopeError,
-    OktaApiError,
-    OktaError,
-    OktaOAuthError,
-    OktaRateLimitedError,
-    OktaUnreachableError,
-)
+from webapp.sources.okta.dpop import TOKEN_TYPE_DPOP, DpopKey
+from webapp.sources.okta.errors import OktaError
 from webapp.sources.okta.inputs import (
     check_client_id,
     normalise_okta_domain,
@@ -31,27 +38,23 @@ from webapp.sources.okta.inputs import (
     probe_okta_origin,
 )
 from webapp.sources.okta.models import OAuthAttempt, OktaConnection
-from webapp.sources.okta.tokens import DISCONNECTED, NEEDS_RECONNECT, TokenService
+from webapp.sources.okta.problems import ConnectProblem as ConnectProblem  # re-exported for the views
+from webapp.sources.okta.problems import (
+    problem_from_authorize_error,
+    problem_from_check_error,
+    problem_from_exchange_error,
+)
+from webapp.sources.okta.tokens import DISCONNECTED, TokenService
 from webapp.sources.okta.wizard import (
-    STEP_ASSIGNMENTS,
     STEP_CLIENT_ID,
     STEP_CONNECT,
     STEP_DOMAIN,
+    STEP_GRANT_TYPES,
     STEP_SCOPES,
 )
 
 logger = logging.getLogger(__name__)
 CALLBACK_PATH = "/callbacks/okta"
-
-
-class ConnectProblem(Exception):
-    """A failure of the connect flow, with the wizard step that fixes it."""
-
-    def __init__(self, code: str, message: str, *, step: int | None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.step = step
 
 
 def redirect_uri_for(base_url: str) -> str:
@@ -66,19 +69,39 @@ class ConnectStart:
     authorize_url: str
 
 
+@dataclass(frozen=True)
+class _Grant:
+    """A stored grant to revoke at Okta once it is replaced or dropped (still encrypted)."""
+
+    origin: str
+    client_id: str
+    refresh_token_ciphertext: str
+    dpop_key_ciphertext: str | None
+
+    @classmethod
+    def of(cls, connection: OktaConnection | None) -> _Grant | None:
+        """The connection's grant, if it holds one."""
+        if connection is None or not connection.refresh_token_ciphertext:
+            return None
+        return cls(
+            connection.okta_origin,
+            connection.client_id,
+            connection.refresh_token_ciphertext,
+            connection.dpop_key_ciphertext,
+        )
+
+
 def start_connect(
-    *,
-    session: Session,
-    admin: AdminUser,
-    base_url: str,
-    http: httpx.Client,
-    box: SecretBox,
+    *, session: Session, admin: AdminUser, base_url: str, http: httpx.Client, box: SecretBox
 ) -> ConnectStart:
-    """Check the typed domain and Client ID with Okta, record an attempt, build the authorize URL."""
+    """Check the typed domain and Client ID with Okta, record an attempt, build the authorize URL.
+
+    Owns its transaction: reads the inputs and commits, asks Okta, then records the attempt (with
+    its PKCE verifier and a fresh DPoP key, both encrypted) and commits.
+    """
     progress = store.get_progress(session=session)
     domain = normalise_okta_domain(progress.domain_input)
     client = check_client_id(progress.client_id_input)
-    # No transaction stays open across the calls to Okta below (see Database.ensure_request_session_idle).
     session.commit()
     if not domain.ok or domain.origin is None:
         raise ConnectProblem("domain_invalid", domain.message, step=STEP_DOMAIN)
@@ -86,10 +109,10 @@ def start_connect(
         raise ConnectProblem("client_id_invalid", client.message, step=STEP_CLIENT_ID)
     live, metadata = probe_okta_origin(domain.origin, http=http)
     if metadata is None:
-        code = (
-            "okta_unreachable" if live.code in {"dns", "timeout", "unreachable", "tls"} else "domain_invalid"
+        unreachable = live.code in {"dns", "timeout", "unreachable", "tls"}
+        raise ConnectProblem(
+            "okta_unreachable" if unreachable else "domain_invalid", live.message, step=STEP_DOMAIN
         )
-        raise ConnectProblem(code, live.message, step=STEP_DOMAIN)
     redirect_uri = redirect_uri_for(base_url)
     unknown_client = probe_client_id(
         client.client_id, token_endpoint=metadata.token_endpoint, redirect_uri=redirect_uri, http=http
@@ -107,10 +130,13 @@ def start_connect(
         redirect_uri=redirect_uri,
         code_verifier_ciphertext=box.encrypt(secrets.code_verifier),
         nonce=secrets.nonce,
+        dpop_key_ciphertext=box.encrypt(DpopKey.generate().to_json()),
     )
+    progress = store.get_progress(session=session)
     progress.okta_origin = domain.origin
     store.save_progress(session=session, progress=progress)
     store.clear_connect_problem(session=session)
+    session.commit()
     url = oauth.authorization_url(
         authorization_endpoint=metadata.authorization_endpoint,
         client_id=client.client_id,
@@ -118,42 +144,6 @@ def start_connect(
         secrets=secrets,
     )
     return ConnectStart(authorize_url=url)
-
-
-def problem_from_authorize_error(error: str, description: str) -> ConnectProblem:
-    """Map Okta's `error` on the callback to a message and the step that fixes it."""
-    detail = f" (Okta said: “{description[:200]}”)" if description else ""
-    lowered = description.lower()
-    if error == "access_denied" and "assigned" in lowered:
-        return ConnectProblem(
-            "not_assigned",
-            "Okta refused because your Okta user is not assigned to the Signet app. In step 6, choose "
-            "“Allow everyone in your organization to access” and Save, then connect again." + detail,
-            step=STEP_ASSIGNMENTS,
-        )
-    if error == "access_denied":
-        return ConnectProblem(
-            "access_denied",
-            "Okta reported that access was denied: Deny was clicked, or your user is not assigned to the "
-            "app (step 6). Connect again and click Allow." + detail,
-            step=STEP_ASSIGNMENTS,
-        )
-    if error == "invalid_scope":
-        return ConnectProblem(
-            "invalid_scope",
-            "Okta refused the requested scopes: grant okta.users.read and okta.schemas.read on the app's "
-            "Okta API Scopes tab (step 9), then connect again." + detail,
-            step=STEP_SCOPES,
-        )
-    if error in {"invalid_client", "unauthorized_client"}:
-        return ConnectProblem(
-            "invalid_client", "Okta doesn't recognise the Client ID (step 7)." + detail, step=STEP_CLIENT_ID
-        )
-    return ConnectProblem(
-        error[:64] or "okta_error",
-        f"Okta stopped the sign-in with “{error}”{detail}. Try connecting again.",
-        step=STEP_CONNECT,
-    )
 
 
 def complete_connect(
@@ -164,13 +154,43 @@ def complete_connect(
     http: httpx.Client,
     box: SecretBox,
     tokens: TokenService,
-    api_for: OktaApiFactory,
 ) -> OktaConnection:
-    """Handle `/callbacks/okta`: check state, exchange the code, check scopes, store and verify."""
+    """Handle `/callbacks/okta`: check state, exchange the code, check the new grant, then store it.
+
+    Owns its transactions: claims the attempt and commits; exchanges and checks with no transaction
+    open; stores the verified grant (and the audit event) in one commit. A grant that fails its
+    check is revoked and never stored, so a working connection is left exactly as it was.
+    """
+    attempt, expect_dpop = _claim_attempt(session=session, admin=admin, params=params)
+    dpop_key = _attempt_key(attempt, box)
+    token_set = _exchange(
+        attempt=attempt, code=params["code"], http=http, box=box, dpop_key=dpop_key, expect_dpop=expect_dpop
+    )
+    bound_key = dpop_key if token_set.dpop_bound else None
+    credentials = Credentials(access_token=token_set.access_token, dpop_key=bound_key)
+    api = OktaApi(origin=attempt.okta_origin, tokens=FixedCredentials(credentials), http=http)
+    try:
+        _check(api)
+    except ConnectProblem:
+        _revoke_new_grant(attempt=attempt, token_set=token_set, dpop_key=bound_key, http=http)
+        raise
+    connection, replaced = _store_grant(
+        session=session, admin=admin, attempt=attempt, token_set=token_set, dpop_key=bound_key, tokens=tokens
+    )
+    if replaced is not None:
+        _revoke_grant(replaced, http=http, box=box)  # the old grant is of no use any more
+    return connection
+
+
+def _claim_attempt(
+    *, session: Session, admin: AdminUser, params: dict[str, str]
+) -> tuple[OAuthAttempt, bool]:
+    """Use up the attempt named by `state` (committed) and check the callback; also says whether the
+    current connection to the same app is DPoP-bound (the exchange then starts with a proof)."""
     assert admin.id is not None
     attempt = store.claim_attempt(session=session, state=params.get("state", ""), admin_id=admin.id)
-    # The attempt is now used for good (a replayed callback finds nothing to claim); end the
-    # transaction before talking to Okta.
+    connection = store.get_connection(session=session)
+    # The attempt is now used for good (a replayed callback finds nothing to claim).
     session.commit()
     if attempt is None:
         raise ConnectProblem(
@@ -187,40 +207,40 @@ def complete_connect(
         )
     if params.get("error"):
         raise problem_from_authorize_error(params["error"], params.get("error_description", ""))
-    code = params.get("code", "")
-    if not code:
+    if not params.get("code"):
         raise ConnectProblem(
             "no_code", "Okta's reply carried no authorization code. Try again.", step=STEP_CONNECT
         )
-    token_set = _exchange(attempt=attempt, code=code, http=http, box=box)
-    login = oauth.unverified_claims(token_set.access_token).get("sub")
-    connection = store.get_connection(session=session) or OktaConnection(
-        okta_origin=attempt.okta_origin, client_id=attempt.client_id
+    same_app = connection is not None and (connection.okta_origin, connection.client_id) == (
+        attempt.okta_origin,
+        attempt.client_id,
     )
-    connection.okta_origin = attempt.okta_origin
-    connection.client_id = attempt.client_id
-    connection.connected_by_login = str(login)[:254] if login else admin.email
-    connection.connected_by_admin_id = admin.id
-    connection.connected_at = utcnow()
-    tokens.store_new_grant(session=session, connection=connection, tokens=token_set)
-    # Commit the grant before verifying: the rotating refresh token must be stored before any
-    # refresh could happen, and a failed check below must not lose it.
-    session.commit()
+    return attempt, same_app and connection is not None and connection.token_type == TOKEN_TYPE_DPOP
+
+
+def _attempt_key(attempt: OAuthAttempt, box: SecretBox) -> DpopKey:
+    """The attempt's DPoP key (an attempt recorded before DPoP support gets a new one)."""
+    if not attempt.dpop_key_ciphertext:
+        return DpopKey.generate()
     try:
-        verify_connection(session=session, api=api_for(connection.okta_origin))
-    except ConnectProblem as problem:
-        _mark_unverified(session=session, reason=problem.message)
-        raise
-    record_event(
-        session=session,
-        action="okta.connected",
-        actor=admin,
-        summary=f"Connected to {connection.okta_origin} as {connection.connected_by_login}",
-    )
-    return connection
+        return DpopKey.from_json(box.decrypt(attempt.dpop_key_ciphertext))
+    except (SecretUnreadableError, ValueError) as error:
+        raise ConnectProblem(
+            "attempt_unreadable",
+            "This connection attempt can't be read. Click Connect Okta to start again.",
+            step=STEP_CONNECT,
+        ) from error
 
 
-def _exchange(*, attempt: OAuthAttempt, code: str, http: httpx.Client, box: SecretBox) -> oauth.TokenSet:
+def _exchange(
+    *,
+    attempt: OAuthAttempt,
+    code: str,
+    http: httpx.Client,
+    box: SecretBox,
+    dpop_key: DpopKey,
+    expect_dpop: bool,
+) -> oauth.TokenSet:
     """Trade the code for tokens and check what Okta granted (scopes, refresh token, nonce)."""
     try:
         token_set = oauth.exchange_code(
@@ -230,20 +250,11 @@ def _exchange(*, attempt: OAuthAttempt, code: str, http: httpx.Client, box: Secr
             redirect_uri=attempt.redirect_uri,
             code=code,
             code_verifier=box.decrypt(attempt.code_verifier_ciphertext),
+            dpop_key=dpop_key,
+            expect_dpop=expect_dpop,
         )
-    except OktaOAuthError as error:
-        if error.error == "invalid_client":
-            raise problem_from_authorize_error("invalid_client", error.description) from error
-        raise ConnectProblem(
-            error.error[:64],
-            f"Okta would not exchange the sign-in for tokens (“{error.description or error.error}”). "
-            "Click Connect Okta to try again.",
-            step=STEP_CONNECT,
-        ) from error
-    except (OktaUnreachableError, OktaRateLimitedError) as error:
-        raise ConnectProblem(
-            "okta_unreachable", f"{error} Try connecting again.", step=STEP_CONNECT
-        ) from error
+    except OktaError as error:
+        raise problem_from_exchange_error(error) from error
     missing = [scope for scope in oauth.REQUIRED_API_SCOPES if scope not in token_set.scopes]
     if missing:
         raise ConnectProblem(
@@ -257,7 +268,7 @@ def _exchange(*, attempt: OAuthAttempt, code: str, http: httpx.Client, box: Secr
             "no_refresh_token",
             "Okta did not issue a refresh token, so Signet could not keep syncing. Tick the Refresh Token "
             "grant type on the app's General tab (step 4), then connect again.",
-            step=4,
+            step=STEP_GRANT_TYPES,
         )
     # `openid` is always requested, so an id_token must come back carrying this attempt's nonce.
     claims = oauth.unverified_claims(token_set.id_token or "")
@@ -270,59 +281,61 @@ def _exchange(*, attempt: OAuthAttempt, code: str, http: httpx.Client, box: Secr
     return token_set
 
 
-def _mark_unverified(*, session: Session, reason: str) -> None:
-    """A grant that fails its first check is not a working connection: drop it and say why."""
-    connection = store.get_connection(session=session)
+def _check(api: OktaApi) -> DirectoryCheck:
+    """Prove a grant works: one user listed and the schema read. Raises ConnectProblem."""
+    try:
+        return OktaDirectory(origin=api.origin, api=api).check()
+    except OktaError as error:
+        raise problem_from_check_error(error) from error
+
+
+def _store_grant(
+    *,
+    session: Session,
+    admin: AdminUser,
+    attempt: OAuthAttempt,
+    token_set: oauth.TokenSet,
+    dpop_key: DpopKey | None,
+    tokens: TokenService,
+) -> tuple[OktaConnection, _Grant | None]:
+    """Replace the stored grant with the verified one, audited, in one commit; returns the grant it
+    replaced (read under the row lock, so a refresh that just rotated it is seen)."""
+    connection = store.get_connection_for_update(session=session)
+    replaced = _Grant.of(connection)
     if connection is None:
-        return
-    # A first connection that fails its check was never working; a reconnect that fails leaves the
-    # instance needing one.
-    connection.drop_grant(
-        status=NEEDS_RECONNECT if connection.last_verified_at else DISCONNECTED, reason=reason
+        connection = OktaConnection(okta_origin=attempt.okta_origin, client_id=attempt.client_id)
+    login = oauth.unverified_claims(token_set.access_token).get("sub")
+    connection.okta_origin = attempt.okta_origin
+    connection.client_id = attempt.client_id
+    connection.connected_by_login = str(login)[:254] if login else admin.email
+    connection.connected_by_admin_id = admin.id
+    connection.connected_at = connection.last_verified_at = utcnow()
+    tokens.store_new_grant(session=session, connection=connection, tokens=token_set, dpop_key=dpop_key)
+    record_event(
+        session=session,
+        action="okta.connected",
+        actor=admin,
+        summary=f"Connected to {connection.okta_origin} as {connection.connected_by_login}"
+        + (" (DPoP-bound tokens)" if dpop_key else ""),
     )
-    session.add(connection)
     session.commit()
-
-
-class OktaApiFactory:
-    """Builds an `OktaApi` for an origin (a seam so views and jobs share one construction)."""
-
-    def __init__(self, *, tokens: TokenService, http: httpx.Client) -> None:
-        self._tokens = tokens
-        self._http = http
-
-    def __call__(self, origin: str) -> OktaApi:
-        """An API client for `origin`."""
-        return OktaApi(origin=origin, tokens=self._tokens, http=self._http)
+    return connection, replaced
 
 
 def verify_connection(*, session: Session, api: OktaApi) -> OktaConnection:
-    """Prove the stored grant works: list users, read the schema, count users. Raises ConnectProblem."""
-    session.commit()  # no transaction across the calls to Okta (the token service writes)
-    try:
-        check = OktaDirectory(origin=api.origin, api=api).check()
-    except InsufficientScopeError as error:
-        raise ConnectProblem(
-            "scope_not_granted",
-            f"Okta refused to let Signet read with {error.scope}: grant it on the app's Okta API Scopes "
-            "tab (step 9), then connect again.",
-            step=STEP_SCOPES,
-        ) from error
-    except OktaApiError as error:
-        raise ConnectProblem(
-            "verify_failed", f"Okta answered the check with an error: {error}", step=STEP_CONNECT
-        ) from error
-    except OktaError as error:
-        raise ConnectProblem(
-            "verify_failed", f"Signet could not check the connection: {error}", step=STEP_CONNECT
-        ) from error
+    """ "Check again": prove the stored grant works (one user listed, the schema read; two API calls).
+
+    Owns its transaction: nothing is open while Okta is asked; `last_verified_at` is then committed.
+    Raises ConnectProblem, leaving the connection as it was.
+    """
+    session.commit()
+    _check(api)
     connection = store.get_connection(session=session)
     if connection is None:
         raise ConnectProblem("verify_failed", "The Okta connection was removed meanwhile.", step=STEP_CONNECT)
-    connection.user_count = check.user_count
-    connection.user_count_is_lower_bound = check.user_count_is_lower_bound
     connection.last_verified_at = utcnow()
     session.add(connection)
+    session.commit()
     return connection
 
 
@@ -339,31 +352,20 @@ def disconnect(
 ) -> DisconnectResult | None:
     """Delete the stored tokens, then revoke the refresh token at Okta; keep all synced data.
 
-    Tokens are dropped (and committed) first, so a refresh running meanwhile cannot store new
-    ones: its compare-and-swap sees the disconnect and revokes what it got.
+    Owns its transactions: the tokens are dropped and committed first, so a refresh running
+    meanwhile cannot store new ones (its compare-and-swap sees the disconnect and revokes what it
+    got); then Okta is asked to revoke; then the audit event is committed.
     """
     connection = store.get_connection(session=session)
     if connection is None or connection.status == DISCONNECTED:
+        session.commit()
         return None
-    origin, client_id = connection.okta_origin, connection.client_id
-    refresh_ciphertext = connection.refresh_token_ciphertext
+    grant = _Grant.of(connection)
+    origin = connection.okta_origin
     connection.drop_grant(status=DISCONNECTED)
     session.add(connection)
     session.commit()
-    revoked = False
-    if refresh_ciphertext:
-        try:
-            # Revoking the refresh token also revokes the access tokens issued with it.
-            oauth.revoke_token(
-                http=http,
-                origin=origin,
-                client_id=client_id,
-                token=box.decrypt(refresh_ciphertext),
-                hint="refresh_token",
-            )
-            revoked = True
-        except (OktaError, SecretUnreadableError) as error:
-            logger.warning("Could not revoke the Okta refresh token: %s", type(error).__name__)
+    revoked = grant is not None and _revoke_grant(grant, http=http, box=box)
     record_event(
         session=session,
         action="okta.disconnected",
@@ -371,4 +373,45 @@ def disconnect(
         summary=f"Disconnected from {origin}"
         + ("" if revoked else " (the token could not be revoked at Okta)"),
     )
+    session.commit()
     return DisconnectResult(origin=origin, revoked_at_okta=revoked)
+
+
+def _revoke_grant(grant: _Grant, *, http: httpx.Client, box: SecretBox) -> bool:
+    """Revoke a grant's refresh token (which revokes its access tokens too); False if that failed."""
+    try:
+        key = DpopKey.from_json(box.decrypt(grant.dpop_key_ciphertext)) if grant.dpop_key_ciphertext else None
+        oauth.revoke_token(
+            http=http,
+            origin=grant.origin,
+            client_id=grant.client_id,
+            token=box.decrypt(grant.refresh_token_ciphertext),
+            hint="refresh_token",
+            dpop_key=key,
+        )
+    except (OktaError, SecretUnreadableError, ValueError) as error:
+        logger.warning("Could not revoke an Okta refresh token: %s", type(error).__name__)
+        return False
+    return True
+
+
+def _revoke_new_grant(
+    *, attempt: OAuthAttempt, token_set: oauth.TokenSet, dpop_key: DpopKey | None, http: httpx.Client
+) -> None:
+    """A new grant that failed its check is never stored: revoke it so it doesn't linger at Okta."""
+    token, hint = (
+        (token_set.refresh_token, "refresh_token")
+        if token_set.refresh_token
+        else (token_set.access_token, "access_token")
+    )
+    try:
+        oauth.revoke_token(
+            http=http,
+            origin=attempt.okta_origin,
+            client_id=attempt.client_id,
+            token=token,
+            hint=hint,
+            dpop_key=dpop_key,
+        )
+    except OktaError as error:
+        logger.warning("Could not revoke an unverified Okta grant: %s", type(error).__name__)

@@ -27,6 +27,9 @@ class OktaOAuthError(OktaError):
         self.error = error
         self.description = description
         self.status = status
+        # True when Okta had asked for DPoP (`invalid_dpop_proof`) before this error: the message
+        # then points the admin at the app's DPoP setting.
+        self.dpop_required = False
 
 
 class OktaApiError(OktaError):

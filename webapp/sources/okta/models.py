@@ -51,8 +51,13 @@ class OktaConnection(SQLModel, table=True):
     connected_by_admin_id: int | None = Field(default=None, foreign_key="admin_users.id", ondelete="SET NULL")
     connected_at: datetime | None = timestamp_field(nullable=True)
     last_verified_at: datetime | None = timestamp_field(nullable=True)
+    # Not counted when connecting (that took up to 25 API calls); left for the first sync to fill in.
     user_count: int | None = Field(default=None)
     user_count_is_lower_bound: bool = Field(default=False)
+    # "DPoP" when Okta bound the tokens to Signet's key pair (the app requires DPoP), else "Bearer".
+    token_type: str = Field(default="Bearer", max_length=16, sa_column_kwargs={"server_default": "Bearer"})
+    # The DPoP private key (a JWK), encrypted like the tokens; only for a DPoP-bound grant.
+    dpop_key_ciphertext: str | None = Field(default=None, sa_type=Text)
     access_token_ciphertext: str | None = Field(default=None, sa_type=Text)
     access_token_expires_at: datetime | None = timestamp_field(nullable=True)
     refresh_token_ciphertext: str | None = Field(default=None, sa_type=Text)
@@ -75,6 +80,7 @@ class OktaConnection(SQLModel, table=True):
         self.access_token_ciphertext = None
         self.access_token_expires_at = None
         self.refresh_token_ciphertext = None
+        self.dpop_key_ciphertext = None  # `token_type` stays: how the next connect tries first
         self.refresh_lease_owner = None
         self.refresh_lease_expires_at = None
         self.token_version += 1
@@ -93,6 +99,8 @@ class OAuthAttempt(SQLModel, table=True):
     client_id: str = Field(max_length=100)
     redirect_uri: str = Field(max_length=500)
     code_verifier_ciphertext: str = Field(sa_type=Text)
+    # A DPoP key pair made for this attempt (encrypted), used if the app turns out to require DPoP.
+    dpop_key_ciphertext: str | None = Field(default=None, sa_type=Text)
     nonce: str = Field(max_length=100)
     created_at: datetime = timestamp_field()
     expires_at: datetime = timestamp_field()

@@ -2,14 +2,14 @@
 
 Signet is a public client (an Okta single-page app, no secret): `client_id` goes in the form body
 and PKCE protects the code (https://developer.okta.com/docs/guides/implement-grant-type/authcodepkce/).
-Authlib supplies the PKCE and URL primitives; the HTTP calls are plain httpx so the token service
-can control exactly when a rotated refresh token is stored.
+Authlib supplies the PKCE and URL primitives; the HTTP calls are plain httpx (through Signet's Okta
+transport, `http.py`) so the token service can control exactly when a rotated refresh token is stored.
+A DPoP key, when the app requires DPoP, goes with each call as a request extension (`dpop.py`).
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +21,9 @@ from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from webapp.db import utcnow
-from webapp.sources.okta.errors import OktaOAuthError, OktaRateLimitedError, OktaUnreachableError
+from webapp.sources.okta.dpop import INVALID_DPOP_PROOF, TOKEN_TYPE_BEARER, TOKEN_TYPE_DPOP, DpopKey
+from webapp.sources.okta.errors import OktaOAuthError, OktaUnreachableError
+from webapp.sources.okta.http import rate_limited_error, request_extensions
 
 # openid for the id_token (nonce check, who connected); offline_access for a refresh token;
 # the two okta.* scopes for the Users and Schemas APIs (FACTS §1 "Scopes").
@@ -29,6 +31,10 @@ REQUESTED_SCOPES = ("openid", "offline_access", "okta.users.read", "okta.schemas
 REQUIRED_API_SCOPES = ("okta.users.read", "okta.schemas.read")
 TOKEN_PATH = "/oauth2/v1/token"  # noqa: S105 - a URL path
 REVOKE_PATH = "/oauth2/v1/revoke"
+# A refresh gives up after this long (its retries and rate-limit waits included): a retry after a
+# lost answer presents the same refresh token again, which only works within Okta's rotation
+# leeway (30 s by default; PITFALLS 3.1).
+REFRESH_MAX_WAIT = 20.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,12 @@ class TokenSet:
     refresh_token: str | None
     scopes: frozenset[str]
     id_token: str | None = None
+    token_type: str = TOKEN_TYPE_BEARER  # "DPoP" when Okta bound the tokens to Signet's key
+
+    @property
+    def dpop_bound(self) -> bool:
+        """Whether every use of these tokens needs a DPoP proof."""
+        return self.token_type == TOKEN_TYPE_DPOP
 
 
 @dataclass(frozen=True)
@@ -76,36 +88,71 @@ def authorization_url(
 
 
 def exchange_code(
-    *, http: httpx.Client, origin: str, client_id: str, redirect_uri: str, code: str, code_verifier: str
+    *,
+    http: httpx.Client,
+    origin: str,
+    client_id: str,
+    redirect_uri: str,
+    code: str,
+    code_verifier: str,
+    dpop_key: DpopKey,
+    expect_dpop: bool = False,
 ) -> TokenSet:
-    """Trade an authorization code for tokens."""
-    return _token_request(
-        http,
-        origin + TOKEN_PATH,
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "client_id": client_id,
-            "code_verifier": code_verifier,
-        },
-    )
+    """Trade an authorization code for tokens.
+
+    Whether the app requires DPoP can't be known beforehand: the exchange is tried the way the last
+    connection worked (`expect_dpop`), and once the other way if Okta answers `invalid_dpop_proof`
+    (Okta checks the proof before the code, so the code is still unused). `TokenSet.token_type`
+    says which way won.
+    """
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "client_id": client_id,
+        "code_verifier": code_verifier,
+    }
+    first = dpop_key if expect_dpop else None
+    try:
+        return _token_request(http, origin + TOKEN_PATH, form, dpop_key=first)
+    except OktaOAuthError as error:
+        if error.error != INVALID_DPOP_PROOF:
+            raise
+    second = None if first else dpop_key
+    try:
+        return _token_request(http, origin + TOKEN_PATH, form, dpop_key=second)
+    except OktaOAuthError as error:
+        error.dpop_required = second is not None
+        raise
 
 
-def refresh_tokens(*, http: httpx.Client, origin: str, client_id: str, refresh_token: str) -> TokenSet:
-    """Use a refresh token; with rotation, the response carries a new refresh token to store."""
+def refresh_tokens(
+    *, http: httpx.Client, origin: str, client_id: str, refresh_token: str, dpop_key: DpopKey | None
+) -> TokenSet:
+    """Use a refresh token; with rotation, the response carries a new refresh token to store.
+
+    A DPoP-bound grant refreshes with a proof from the same key. Its waits and retries are bounded by
+    `REFRESH_MAX_WAIT`, inside Okta's rotation leeway, so a retry after a lost answer still works.
+    """
     return _token_request(
         http,
         origin + TOKEN_PATH,
         {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id},
+        dpop_key=dpop_key,
+        max_wait=REFRESH_MAX_WAIT,
     )
 
 
-def revoke_token(*, http: httpx.Client, origin: str, client_id: str, token: str, hint: str) -> None:
+def revoke_token(
+    *, http: httpx.Client, origin: str, client_id: str, token: str, hint: str, dpop_key: DpopKey | None = None
+) -> None:
     """Revoke a token at Okta (`/oauth2/v1/revoke` answers 200 even for unknown tokens)."""
     try:
         response = http.post(
-            origin + REVOKE_PATH, data={"token": token, "token_type_hint": hint, "client_id": client_id}
+            origin + REVOKE_PATH,
+            data={"token": token, "token_type_hint": hint, "client_id": client_id},
+            headers={"Accept": "application/json"},
+            extensions=request_extensions(dpop_key=dpop_key),
         )
     except httpx.HTTPError as error:
         raise OktaUnreachableError("Okta could not be reached to revoke the token.") from error
@@ -113,9 +160,21 @@ def revoke_token(*, http: httpx.Client, origin: str, client_id: str, token: str,
         raise _oauth_error(response)
 
 
-def _token_request(http: httpx.Client, url: str, form: dict[str, str]) -> TokenSet:
+def _token_request(
+    http: httpx.Client,
+    url: str,
+    form: dict[str, str],
+    *,
+    dpop_key: DpopKey | None,
+    max_wait: float | None = None,
+) -> TokenSet:
     try:
-        response = http.post(url, data=form, headers={"Accept": "application/json"})
+        response = http.post(
+            url,
+            data=form,
+            headers={"Accept": "application/json"},
+            extensions=request_extensions(max_wait=max_wait, dpop_key=dpop_key),
+        )
     except httpx.TimeoutException as error:
         raise OktaUnreachableError("Okta did not answer in time.") from error
     except httpx.HTTPError as error:
@@ -130,20 +189,20 @@ def _token_request(http: httpx.Client, url: str, form: dict[str, str]) -> TokenS
         raise OktaOAuthError("invalid_response", "Okta's token response could not be read.") from error
     refresh_token = body.get("refresh_token")
     id_token = body.get("id_token")
+    token_type = TOKEN_TYPE_DPOP if str(body.get("token_type", "")).lower() == "dpop" else TOKEN_TYPE_BEARER
     return TokenSet(
         access_token=access_token,
         expires_at=utcnow() + timedelta(seconds=max(0, expires_in)),
         refresh_token=str(refresh_token) if refresh_token else None,
         scopes=frozenset(str(body.get("scope", "")).split()),
         id_token=str(id_token) if id_token else None,
+        token_type=token_type,
     )
 
 
 def _oauth_error(response: httpx.Response) -> Exception:
     if response.status_code == 429:
-        return OktaRateLimitedError(
-            "Okta's rate limit was reached; try again shortly.", retry_after=seconds_until_reset(response)
-        )
+        return rate_limited_error(response)
     try:
         body = response.json()
     except ValueError:
@@ -153,26 +212,6 @@ def _oauth_error(response: httpx.Response) -> Exception:
     error = str(body.get("error") or body.get("errorCode") or f"http_{response.status_code}")
     description = str(body.get("error_description") or body.get("errorSummary") or "")
     return OktaOAuthError(error, description[:300], status=response.status_code)
-
-
-def seconds_until_reset(response: httpx.Response, *, minimum: float = 1.0) -> float:
-    """Seconds until `X-Rate-Limit-Reset` (UTC epoch seconds), judged against Okta's `Date` header.
-
-    The header can appear more than once; the smallest value wins (PITFALLS 4.5).
-    https://developer.okta.com/docs/reference/rl-best-practices/
-    """
-    values = [v.strip() for v in response.headers.get_list("x-rate-limit-reset") for v in v.split(",")]
-    resets = [int(v) for v in values if v.isdigit()]
-    if not resets:
-        return 60.0
-    now = utcnow().timestamp()
-    server_date = response.headers.get("date")
-    if server_date:
-        from email.utils import parsedate_to_datetime
-
-        with contextlib.suppress(TypeError, ValueError):
-            now = parsedate_to_datetime(server_date).timestamp()
-    return max(minimum, min(resets) - now)
 
 
 def unverified_claims(jwt: str) -> dict[str, Any]:

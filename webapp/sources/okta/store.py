@@ -58,6 +58,18 @@ def get_connection(*, session: Session) -> OktaConnection | None:
     return session.get(OktaConnection, CONNECTION_ID)
 
 
+def get_connection_for_update(*, session: Session) -> OktaConnection | None:
+    """The connection row, freshly read and locked until the transaction ends (PostgreSQL `FOR UPDATE`;
+    SQLite writer transactions are serialised already), for a read-then-write of its tokens."""
+    statement = (
+        select(OktaConnection)
+        .where(OktaConnection.id == CONNECTION_ID)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(statement).first()
+
+
 def create_attempt(
     *,
     session: Session,
@@ -68,6 +80,7 @@ def create_attempt(
     redirect_uri: str,
     code_verifier_ciphertext: str,
     nonce: str,
+    dpop_key_ciphertext: str | None = None,
 ) -> OAuthAttempt:
     """Record a new connect attempt (and drop attempts too old to matter)."""
     session.exec(delete(OAuthAttempt).where(col(OAuthAttempt.expires_at) < utcnow() - timedelta(days=1)))
@@ -78,6 +91,7 @@ def create_attempt(
         client_id=client_id,
         redirect_uri=redirect_uri,
         code_verifier_ciphertext=code_verifier_ciphertext,
+        dpop_key_ciphertext=dpop_key_ciphertext,
         nonce=nonce,
         expires_at=utcnow() + ATTEMPT_LIFETIME,
     )

@@ -9,6 +9,8 @@
   the others wait and read its result, instead of presenting the same token twice (PITFALLS 3.2).
   The result is saved with a compare-and-swap on `token_version` and `status`, so a disconnect or
   reconnect that happened meanwhile is never undone.
+- DPoP-bound grants (the app requires DPoP) keep their key pair encrypted beside the tokens; every
+  refresh and API call carries a proof made with it (`dpop.py`, `Credentials`).
 - If a process dies after Okta rotated the token but before saving it, the stored (previous)
   token is still accepted by Okta within the rotation leeway (30 s by default), so the next attempt
   simply recovers; after the leeway Okta answers `invalid_grant`, and the connection is marked
@@ -26,6 +28,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 import httpx
 from sqlalchemy import or_, update
@@ -35,6 +38,8 @@ from webapp.audit.store import record_event
 from webapp.crypto import SecretBox, SecretUnreadableError
 from webapp.db import Database, utcnow
 from webapp.sources.okta import oauth
+from webapp.sources.okta.api import Credentials
+from webapp.sources.okta.dpop import DPOP_HINT, INVALID_DPOP_PROOF, DpopKey
 from webapp.sources.okta.errors import NeedsReconnectError, NotConnectedError, OktaError, OktaOAuthError
 from webapp.sources.okta.models import ConnectionStatus, OktaConnection
 from webapp.sources.okta.store import CONNECTION_ID
@@ -63,6 +68,11 @@ GRANT_LOST_ERRORS = {
         "app's General tab, then reconnect Okta in Setup."
     ),
 }
+DPOP_NOW_REQUIRED = (
+    "Okta now requires DPoP for Signet's app, but Signet's tokens were issued without it. "
+    "Reconnect Okta in Setup (or untick the app's “Require Demonstrating Proof of Possession (DPoP) "
+    "header in token requests” setting)."
+)
 UNREADABLE_TOKENS = (
     "Signet's stored Okta tokens can't be decrypted (the encryption key changed). Reconnect Okta in Setup."
 )
@@ -89,10 +99,20 @@ def lease_is_stale(owner: str | None, expires_at: datetime | None, *, now: datet
 
 @dataclass(frozen=True)
 class _Stored:
-    """An access token someone else stored (still encrypted; decrypted outside the transaction)."""
+    """An access token (and DPoP key) as stored; still encrypted, decrypted outside the transaction."""
 
     ciphertext: str
     version: int
+    dpop_key_ciphertext: str | None = None
+
+    @classmethod
+    def of(cls, connection: OktaConnection) -> _Stored | None:
+        """The connection's access token, if it has one."""
+        if not connection.access_token_ciphertext:
+            return None
+        return cls(
+            connection.access_token_ciphertext, connection.token_version, connection.dpop_key_ciphertext
+        )
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,7 @@ class _Lease:
     origin: str
     client_id: str
     refresh_token_ciphertext: str
+    dpop_key_ciphertext: str | None
 
 
 class TokenService:
@@ -122,41 +143,58 @@ class TokenService:
         self._box = secret_box
         self._http = http
         self._clock = clock
-        # The lease must outlive the slowest refresh call, or a second caller could present the
-        # same refresh token while the first is still waiting for Okta.
+        # The lease must outlive the slowest refresh call (its retries and waits are bounded by
+        # REFRESH_MAX_WAIT, then one last attempt may take a whole timeout), or a second caller
+        # could present the same refresh token while the first is still waiting for Okta.
         timeout = http.timeout.read or 10.0
-        self._lease = timedelta(seconds=max(15.0, timeout + LEASE_MARGIN_SECONDS))
+        slowest = oauth.REFRESH_MAX_WAIT + 2 * timeout
+        self._lease = timedelta(seconds=max(15.0, slowest + LEASE_MARGIN_SECONDS))
         self._lease_wait = lease_wait_seconds or self._lease.total_seconds() + 15
 
-    def access_token(self) -> str:
-        """A valid access token, refreshed first if it expires within the margin."""
+    def credentials(self) -> Credentials:
+        """A valid access token (and its DPoP key), refreshed first if it expires within the margin."""
         self._database.ensure_request_session_idle()
         with self._database.session_scope(writer=False) as session:
             connection = self._usable_connection(session)
-            ciphertext, version = connection.access_token_ciphertext, connection.token_version
+            stored, version = _Stored.of(connection), connection.token_version
             expires_at = connection.access_token_expires_at
-            fresh = bool(ciphertext and expires_at and expires_at - REFRESH_MARGIN > self._clock())
-        if fresh and ciphertext:
-            return self._decrypt(ciphertext, version=version)
+            fresh = bool(expires_at and expires_at - REFRESH_MARGIN > self._clock())
+        if fresh and stored is not None:
+            return self._decrypt(stored)
         return self._refresh(observed_version=version)
 
-    def access_token_after_unauthorized(self, rejected_token: str) -> str:
-        """After Okta answered 401 to `rejected_token`: a newer token, refreshing if nobody has yet."""
+    def credentials_after_unauthorized(self, rejected: Credentials) -> Credentials:
+        """After Okta answered 401 to `rejected`: newer credentials, refreshing if nobody has yet."""
         self._database.ensure_request_session_idle()
         with self._database.session_scope(writer=False) as session:
             connection = self._usable_connection(session)
-            ciphertext, version = connection.access_token_ciphertext, connection.token_version
-        if ciphertext:
-            current = self._decrypt(ciphertext, version=version)
-            if current != rejected_token:
+            stored, version = _Stored.of(connection), connection.token_version
+        if stored is not None:
+            current = self._decrypt(stored)
+            if current.access_token != rejected.access_token:
                 return current  # another caller already refreshed
         return self._refresh(observed_version=version)
 
+    def access_token(self) -> str:
+        """A valid access token (see `credentials`)."""
+        return self.credentials().access_token
+
     def store_new_grant(
-        self, *, session: Session, connection: OktaConnection, tokens: oauth.TokenSet
+        self,
+        *,
+        session: Session,
+        connection: OktaConnection,
+        tokens: oauth.TokenSet,
+        dpop_key: DpopKey | None,
     ) -> OktaConnection:
-        """Store the tokens of a fresh authorization (the caller commits)."""
+        """Store the tokens of a fresh, verified authorization (the caller commits).
+
+        `dpop_key` is kept (encrypted) only when Okta bound the tokens to it.
+        """
         self._apply_tokens(connection, tokens, keep_refresh_token=None)
+        connection.token_type = tokens.token_type
+        bound = tokens.dpop_bound and dpop_key is not None
+        connection.dpop_key_ciphertext = self._box.encrypt(dpop_key.to_json()) if bound and dpop_key else None
         connection.status = CONNECTED
         connection.status_reason = None
         connection.refresh_lease_owner = None
@@ -195,20 +233,35 @@ class TokenService:
         statement = select(OktaConnection).where(OktaConnection.id == CONNECTION_ID).with_for_update()
         return session.exec(statement).first()
 
-    def _decrypt(self, ciphertext: str, *, version: int) -> str:
+    def _decrypt_text(self, ciphertext: str, *, version: int) -> str:
         try:
             return self._box.decrypt(ciphertext)
         except SecretUnreadableError as error:
             self.mark_needs_reconnect(reason=UNREADABLE_TOKENS, observed_version=version)
             raise NeedsReconnectError(UNREADABLE_TOKENS) from error
 
-    def _refresh(self, *, observed_version: int) -> str:
+    def _decrypt_key(self, ciphertext: str | None, *, version: int) -> DpopKey | None:
+        if ciphertext is None:
+            return None
+        try:
+            return DpopKey.from_json(self._decrypt_text(ciphertext, version=version))
+        except ValueError as error:
+            self.mark_needs_reconnect(reason=UNREADABLE_TOKENS, observed_version=version)
+            raise NeedsReconnectError(UNREADABLE_TOKENS) from error
+
+    def _decrypt(self, stored: _Stored) -> Credentials:
+        return Credentials(
+            access_token=self._decrypt_text(stored.ciphertext, version=stored.version),
+            dpop_key=self._decrypt_key(stored.dpop_key_ciphertext, version=stored.version),
+        )
+
+    def _refresh(self, *, observed_version: int) -> Credentials:
         owner = f"{HOSTNAME}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
         deadline = time.monotonic() + self._lease_wait
         while True:
             outcome = self._take_lease_or_read(owner=owner, observed_version=observed_version)
             if isinstance(outcome, _Stored):  # someone else refreshed meanwhile
-                return self._decrypt(outcome.ciphertext, version=outcome.version)
+                return self._decrypt(outcome)
             if outcome is not None:
                 break
             if time.monotonic() > deadline:
@@ -216,31 +269,45 @@ class TokenService:
             time.sleep(LEASE_POLL_SECONDS)
         lease = outcome
         try:
-            refresh_token = self._decrypt(lease.refresh_token_ciphertext, version=lease.version)
+            dpop_key = self._decrypt_key(lease.dpop_key_ciphertext, version=lease.version)
             tokens = oauth.refresh_tokens(
-                http=self._http, origin=lease.origin, client_id=lease.client_id, refresh_token=refresh_token
+                http=self._http,
+                origin=lease.origin,
+                client_id=lease.client_id,
+                refresh_token=self._decrypt_text(lease.refresh_token_ciphertext, version=lease.version),
+                dpop_key=dpop_key,
             )
         except OktaOAuthError as error:
-            reason = GRANT_LOST_ERRORS.get(error.error)
-            if reason is None:
-                self._release_lease(owner)
-                raise
-            self.mark_needs_reconnect(reason=reason, observed_version=lease.version)
-            raise NeedsReconnectError(reason) from error
+            self._refresh_failed(lease, error, bound=dpop_key is not None)
         except BaseException:
             self._release_lease(owner)
             raise
         # Persist first, use second: the rotated refresh token is committed before we hand out the
         # new access token, so a crash after this point loses nothing.
-        return self._save_refreshed(lease=lease, tokens=tokens)
+        return self._save_refreshed(lease=lease, tokens=tokens, dpop_key=dpop_key)
+
+    def _refresh_failed(self, lease: _Lease, error: OktaOAuthError, *, bound: bool) -> NoReturn:
+        """Okta refused the refresh: the grant is lost (needs reconnect), or the error is passed on."""
+        if error.error == INVALID_DPOP_PROOF and not bound:
+            reason: str | None = DPOP_NOW_REQUIRED
+        else:
+            reason = GRANT_LOST_ERRORS.get(error.error)
+        if reason is None:
+            self._release_lease(lease.owner)
+            if error.error == INVALID_DPOP_PROOF:
+                raise OktaError(f"Okta refused Signet's DPoP proof when refreshing its token. {DPOP_HINT}")
+            raise error
+        self.mark_needs_reconnect(reason=reason, observed_version=lease.version)
+        raise NeedsReconnectError(reason) from error
 
     def _take_lease_or_read(self, *, owner: str, observed_version: int) -> _Stored | _Lease | None:
         """Take the refresh lease, or return the newer access token someone else stored, or None to wait."""
         now = self._clock()
         with self._database.session_scope() as session:
             connection = self._usable_connection(session)
-            if connection.token_version != observed_version and connection.access_token_ciphertext:
-                return _Stored(connection.access_token_ciphertext, connection.token_version)
+            stored = _Stored.of(connection)
+            if connection.token_version != observed_version and stored is not None:
+                return stored
             if not connection.refresh_token_ciphertext:
                 raise NeedsReconnectError("Signet has no refresh token for Okta. Reconnect Okta in Setup.")
             if not lease_is_stale(
@@ -268,10 +335,13 @@ class TokenService:
                 origin=connection.okta_origin,
                 client_id=connection.client_id,
                 refresh_token_ciphertext=connection.refresh_token_ciphertext,
+                dpop_key_ciphertext=connection.dpop_key_ciphertext,
             )
 
-    def _save_refreshed(self, *, lease: _Lease, tokens: oauth.TokenSet) -> str:
-        """Compare-and-swap the new tokens in; returns the access token to use."""
+    def _save_refreshed(
+        self, *, lease: _Lease, tokens: oauth.TokenSet, dpop_key: DpopKey | None
+    ) -> Credentials:
+        """Compare-and-swap the new tokens in; returns the credentials to use."""
         stored: _Stored | None = None
         with self._database.session_scope() as session:
             connection = self._locked_row(session)
@@ -281,24 +351,24 @@ class TokenService:
                 # Our lease ran out and another caller stored a refresh meanwhile. Its tokens are as
                 # good as ours; keep them and drop ours (revoking ours could end the shared family).
                 logger.warning("Okta token refresh outlived its lease; keeping the other caller's result")
-                stale_grant = connection.access_token_ciphertext is None
-                if connection.access_token_ciphertext:
-                    stored = _Stored(connection.access_token_ciphertext, connection.token_version)
+                stored = _Stored.of(connection)
+                stale_grant = stored is None
             else:
                 stale_grant = False
                 self._apply_tokens(connection, tokens, keep_refresh_token=connection.refresh_token_ciphertext)
+                connection.token_type = tokens.token_type
                 connection.refresh_lease_owner = None
                 connection.refresh_lease_expires_at = None
                 session.add(connection)
         if stored is not None:
-            return self._decrypt(stored.ciphertext, version=stored.version)
+            return self._decrypt(stored)
         if stale_grant:
             # Disconnected (or reconnected) while we refreshed: the tokens we just got must not live on.
-            self._revoke_quietly(lease=lease, tokens=tokens)
+            self._revoke_quietly(lease=lease, tokens=tokens, dpop_key=dpop_key)
             raise NotConnectedError("Okta was disconnected while its token was being refreshed.")
-        return tokens.access_token
+        return Credentials(access_token=tokens.access_token, dpop_key=dpop_key if tokens.dpop_bound else None)
 
-    def _revoke_quietly(self, *, lease: _Lease, tokens: oauth.TokenSet) -> None:
+    def _revoke_quietly(self, *, lease: _Lease, tokens: oauth.TokenSet, dpop_key: DpopKey | None) -> None:
         token, hint = (
             (tokens.refresh_token, "refresh_token")
             if tokens.refresh_token
@@ -306,7 +376,12 @@ class TokenService:
         )
         try:
             oauth.revoke_token(
-                http=self._http, origin=lease.origin, client_id=lease.client_id, token=token, hint=hint
+                http=self._http,
+                origin=lease.origin,
+                client_id=lease.client_id,
+                token=token,
+                hint=hint,
+                dpop_key=dpop_key,
             )
         except OktaError as error:
             logger.warning("Could not revoke a token refreshed during a disconnect: %s", type(error).__name__)
