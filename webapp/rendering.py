@@ -68,12 +68,13 @@ def base_url() -> str:
 
 def safe_next_url(candidate: str | None, default: str) -> str:
     """`candidate` if it is a path on this site, otherwise `default` (no open redirects)."""
-    if not candidate:
+    if not candidate or not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
+        return default
+    # Only printable ASCII: CR/LF would split the Location header, and this app's paths are ASCII.
+    if not candidate.isascii() or not candidate.isprintable():
         return default
     parts = urlsplit(candidate)
-    if parts.scheme or parts.netloc or not candidate.startswith("/") or candidate.startswith("//"):
-        return default
-    if "\\" in candidate:
+    if parts.scheme or parts.netloc:
         return default
     return candidate
 

@@ -12,16 +12,31 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlmodel import Session, col, delete, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.accounts.models import AdminInvite, AdminUser, LoginAttempt
+from webapp.audit.models import AuditEvent
+from webapp.audit.store import record_event
 from webapp.db import utcnow
 
 MIN_PASSWORD_LENGTH = 12
+# Longer passwords are refused rather than hashed: scrypt of megabytes is a cheap way to burn CPU.
+MAX_PASSWORD_LENGTH = 1024
+EMAIL_MAX_LENGTH = 254
+IP_ADDRESS_MAX_LENGTH = 64
 THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
+# Sign-in throttling (per window): wrong passwords for one account from one address lock only that
+# address out of that account; the per-account ceiling is high enough that only a distributed attack
+# reaches it; the per-address limit stops one address guessing across many accounts.
+MAX_FAILURES_PER_ACCOUNT_AND_IP = 5
+MAX_FAILURES_PER_ACCOUNT = 100
 MAX_FAILURES_PER_IP = 20
+SIGNIN_PAUSED_ACTION = "auth.signin_paused"
+ACCOUNT_LOCKED_ACTION = "auth.account_locked"
 INVITE_LIFETIME = timedelta(days=3)
+# secrets.token_urlsafe(32) gives 43 characters; anything much longer is not one of our tokens.
+INVITE_TOKEN_MAX_LENGTH = 100
 # werkzeug's scrypt (n=2**15, r=8, p=1): memory-hard, in the standard library, no extra wheel.
 PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - an algorithm name
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -56,7 +71,9 @@ def validate_email(email: str) -> str:
     normalised = normalise_email(email)
     if not normalised:
         raise AccountError("Enter an email address.")
-    if len(normalised) > 254 or not EMAIL_PATTERN.match(normalised):
+    if len(normalised) > EMAIL_MAX_LENGTH:
+        raise AccountError(f"An email address has at most {EMAIL_MAX_LENGTH} characters.")
+    if not EMAIL_PATTERN.match(normalised) or not normalised.isprintable():
         raise AccountError(f"“{email.strip()}” is not a valid email address.")
     return normalised
 
@@ -64,6 +81,8 @@ def validate_email(email: str) -> str:
 def password_problems(password: str, *, email: str = "") -> list[str]:
     """Every reason `password` is too weak, in words an admin can act on; empty when it is fine."""
     problems: list[str] = []
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return [f"Use at most {MAX_PASSWORD_LENGTH} characters (this one has {len(password)})."]
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(f"Use at least {MIN_PASSWORD_LENGTH} characters (this one has {len(password)}).")
     classes = sum(
@@ -108,18 +127,46 @@ def list_admins(*, session: Session) -> Sequence[AdminUser]:
     return session.exec(select(AdminUser).order_by(col(AdminUser.created_at), col(AdminUser.id))).all()
 
 
-def create_admin(*, session: Session, email: str, password: str) -> AdminUser:
-    """Create an admin after checking the email and the password's strength; the caller commits."""
+@dataclass(frozen=True)
+class NewAdmin:
+    """A checked email and a hashed password, ready to become an account (see `prepare_admin`)."""
+
+    email: str
+    password_hash: str
+
+
+def prepare_admin(*, email: str, password: str) -> NewAdmin:
+    """Check the email and the password's strength, then hash the password (slow: ~150 ms).
+
+    Needs no session, so the hashing happens before any write transaction starts.
+    """
     normalised = validate_email(email)
     problems = password_problems(password, email=normalised)
     if problems:
         raise AccountError(" ".join(problems))
-    if get_admin_by_email(session=session, email=normalised):
-        raise AccountError(f"An admin with the email {normalised} already exists.")
-    admin = AdminUser(email=normalised, password_hash=hash_password(password))
+    return NewAdmin(email=normalised, password_hash=hash_password(password))
+
+
+def add_admin(*, session: Session, new: NewAdmin) -> AdminUser:
+    """Store a prepared admin (fast); refuses an email that is already an admin. The caller commits."""
+    if get_admin_by_email(session=session, email=new.email):
+        raise AccountError(f"An admin with the email {new.email} already exists.")
+    admin = AdminUser(email=new.email, password_hash=new.password_hash)
     session.add(admin)
     session.flush()
     return admin
+
+
+def add_first_admin(*, session: Session, new: NewAdmin) -> AdminUser:
+    """Store the instance's first admin; refused once any admin exists. The caller commits."""
+    if admin_count(session=session) > 0:
+        raise AccountError("This instance already has an admin. Sign in, or ask an admin to invite you.")
+    return add_admin(session=session, new=new)
+
+
+def create_admin(*, session: Session, email: str, password: str) -> AdminUser:
+    """Check, hash and store an admin in one go (CLI, tests); the caller commits."""
+    return add_admin(session=session, new=prepare_admin(email=email, password=password))
 
 
 @dataclass(frozen=True)
@@ -135,6 +182,15 @@ class Throttle:
         return max(1, math.ceil(self.retry_after.total_seconds() / 60))
 
 
+def attempt_key(email: str) -> str:
+    """The account a sign-in attempt counts against: the normalised email, or "" (no account can have
+    it) for input no admin's email could be (too long, control characters), which still counts per IP."""
+    normalised = normalise_email(email)
+    if len(normalised) > EMAIL_MAX_LENGTH or not normalised.isprintable():
+        return ""
+    return normalised
+
+
 def _unlock_time(failures: Sequence[datetime], limit: int) -> datetime | None:
     """When enough failures have aged out of the window for one more attempt, or None if not locked."""
     if len(failures) < limit:
@@ -143,54 +199,151 @@ def _unlock_time(failures: Sequence[datetime], limit: int) -> datetime | None:
     return failures[limit - 1] + THROTTLE_WINDOW
 
 
-def sign_in_throttle(
-    *, session: Session, email: str, ip_address: str, now: datetime | None = None
-) -> Throttle:
-    """Refuse sign-in after too many recent failures for this account or from this IP."""
-    now = now or utcnow()
-    since = now - THROTTLE_WINDOW
-    recent_failures = (
+def _recent_failures(since: datetime) -> SelectOfScalar[datetime]:
+    return (
         select(LoginAttempt.attempted_at)
         .where(col(LoginAttempt.succeeded).is_(False), LoginAttempt.attempted_at > since)
         .order_by(col(LoginAttempt.attempted_at).desc())
     )
-    by_account = session.exec(
-        recent_failures.where(LoginAttempt.email == normalise_email(email)).limit(MAX_FAILURES_PER_ACCOUNT)
-    ).all()
-    by_ip = session.exec(
-        recent_failures.where(LoginAttempt.ip_address == ip_address).limit(MAX_FAILURES_PER_IP)
-    ).all()
+
+
+def sign_in_throttle(
+    *, session: Session, email: str, ip_address: str, now: datetime | None = None
+) -> Throttle:
+    """Refuse sign-in after too many recent failures for this account from this IP, for this account
+    from anywhere (a generous ceiling), or from this IP for any account.
+
+    Failures from one address never lock the account for the others, so an outsider can't lock the
+    real admin out with a few wrong passwords.
+    """
+    now = now or utcnow()
+    recent = _recent_failures(now - THROTTLE_WINDOW)
+    account, ip_address = attempt_key(email), ip_address[:IP_ADDRESS_MAX_LENGTH]
+    limits = (
+        (
+            recent.where(LoginAttempt.email == account, LoginAttempt.ip_address == ip_address),
+            MAX_FAILURES_PER_ACCOUNT_AND_IP,
+        ),
+        (recent.where(LoginAttempt.email == account), MAX_FAILURES_PER_ACCOUNT),
+        (recent.where(LoginAttempt.ip_address == ip_address), MAX_FAILURES_PER_IP),
+    )
     unlock_times = [
-        t
-        for t in (
-            _unlock_time(by_account, MAX_FAILURES_PER_ACCOUNT),
-            _unlock_time(by_ip, MAX_FAILURES_PER_IP),
-        )
-        if t is not None
+        unlock
+        for statement, limit in limits
+        if (unlock := _unlock_time(session.exec(statement.limit(limit)).all(), limit)) is not None
     ]
     if not unlock_times:
         return Throttle(locked=False)
     return Throttle(locked=True, retry_after=max(unlock_times) - now)
 
 
-def authenticate(*, session: Session, email: str, password: str, ip_address: str) -> AdminUser | None:
-    """Check credentials and record the attempt; the caller checks the throttle first and commits."""
-    admin = get_admin_by_email(session=session, email=email)
-    password_ok = check_password_hash(admin.password_hash if admin else _DUMMY_HASH, password)
-    succeeded = bool(admin and admin.is_active and password_ok)
-    session.add(LoginAttempt(email=normalise_email(email), ip_address=ip_address, succeeded=succeeded))
-    if not succeeded or admin is None:
-        return None
-    # A successful sign-in clears the account's failures, so an admin who finally gets it right
-    # is not locked out by their own typos next time.
+@dataclass(frozen=True)
+class SignInCheck:
+    """What the read-only first step of a sign-in found: the throttle and the admin, if any."""
+
+    throttle: Throttle
+    admin: AdminUser | None
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    """How a sign-in ended: the admin signed in, or None; `throttle.locked` if it was refused unchecked."""
+
+    admin: AdminUser | None
+    throttle: Throttle = Throttle(locked=False)
+
+
+def check_sign_in(*, session: Session, email: str, ip_address: str) -> SignInCheck:
+    """Step 1 of signing in, read-only: is it throttled, and whose password to check."""
+    key = attempt_key(email)
+    admin = get_admin_by_email(session=session, email=key) if key else None
+    return SignInCheck(sign_in_throttle(session=session, email=email, ip_address=ip_address), admin)
+
+
+def password_matches(admin: AdminUser | None, password: str) -> bool:
+    """Step 2 of signing in: the slow (~150 ms) password check. Call it with no transaction open.
+
+    An unknown email is checked against a dummy hash, so it costs as much as a wrong password.
+    """
+    matches = check_password_hash(admin.password_hash if admin else _DUMMY_HASH, password)
+    return bool(admin and admin.is_active and matches)
+
+
+def record_sign_in(
+    *, session: Session, email: str, ip_address: str, admin: AdminUser | None, password_ok: bool
+) -> SignInOutcome:
+    """Step 3 of signing in, short and writing: record the attempt; the caller commits.
+
+    The throttle is checked again here, inside the write transaction, so attempts racing each other
+    can't get past the limits; a refused attempt is not recorded (and says nothing of the password).
+    """
+    serialise_sign_ins(session=session, email=email)
+    throttle = sign_in_throttle(session=session, email=email, ip_address=ip_address)
+    if throttle.locked:
+        return SignInOutcome(admin=None, throttle=throttle)
+    key, ip_address = attempt_key(email), ip_address[:IP_ADDRESS_MAX_LENGTH]
+    current = session.get(AdminUser, admin.id) if admin is not None else None
+    # The password was checked against what step 1 read: it must still be the account's password.
+    unchanged = admin is not None and current is not None and current.password_hash == admin.password_hash
+    succeeded = bool(password_ok and unchanged and current and current.is_active)
+    session.add(LoginAttempt(email=key, ip_address=ip_address, succeeded=succeeded))
+    if not succeeded or current is None:
+        if current is not None:
+            _report_attack(session=session, admin=current, ip_address=ip_address)
+        return SignInOutcome(admin=None)
+    # Signing in clears this address's failures for the account, so an admin who finally gets it right
+    # is not locked out by their own typos; failures from other addresses still count.
     session.exec(
         delete(LoginAttempt).where(
-            col(LoginAttempt.email) == admin.email, col(LoginAttempt.succeeded).is_(False)
+            col(LoginAttempt.email) == key,
+            col(LoginAttempt.ip_address) == ip_address,
+            col(LoginAttempt.succeeded).is_(False),
         )
     )
-    admin.last_login_at = utcnow()
-    session.add(admin)
-    return admin
+    current.last_login_at = utcnow()
+    session.add(current)
+    return SignInOutcome(admin=current)
+
+
+def _report_attack(*, session: Session, admin: AdminUser, ip_address: str) -> None:
+    """Put it in the audit trail, once per throttle window, when failures start locking an admin's
+    sign-in: for one address (`auth.signin_paused`) or, past the ceiling, for everyone
+    (`auth.account_locked`)."""
+    since = utcnow() - THROTTLE_WINDOW
+    failures = session.exec(
+        select(LoginAttempt.ip_address).where(
+            LoginAttempt.email == admin.email,
+            col(LoginAttempt.succeeded).is_(False),
+            LoginAttempt.attempted_at > since,
+        )
+    ).all()
+    from_here = sum(1 for address in failures if address == ip_address)
+    addresses = len(set(failures))
+    if len(failures) >= MAX_FAILURES_PER_ACCOUNT:
+        action = ACCOUNT_LOCKED_ACTION
+        summary = (
+            f"{len(failures)} failed sign-ins to {admin.email} in {_window_text()} from {addresses} "
+            f"address(es): sign-in to this account is paused for everyone for up to {_window_text()}."
+        )
+    elif from_here >= MAX_FAILURES_PER_ACCOUNT_AND_IP:
+        action = SIGNIN_PAUSED_ACTION
+        summary = (
+            f"{len(failures)} failed sign-ins to {admin.email} in {_window_text()} from {addresses} "
+            f"address(es): sign-in from {ip_address} is paused for {_window_text()}."
+        )
+    else:
+        return
+    reported = session.exec(
+        select(AuditEvent.id).where(
+            AuditEvent.action == action, AuditEvent.actor_id == admin.id, AuditEvent.occurred_at > since
+        )
+    ).first()
+    if reported is None:
+        record_event(session=session, action=action, actor=admin, summary=summary, ip_address=ip_address)
+
+
+def _window_text() -> str:
+    return f"{int(THROTTLE_WINDOW.total_seconds() // 60)} minutes"
 
 
 def end_all_sessions(*, session: Session, admin_id: int) -> None:
@@ -203,10 +356,13 @@ def end_all_sessions(*, session: Session, admin_id: int) -> None:
 
 def serialise_sign_ins(*, session: Session, email: str) -> None:
     """On PostgreSQL, make concurrent sign-ins for one account wait for each other until commit, so
-    the failure count can't be raced past (SQLite's BEGIN IMMEDIATE already serialises them)."""
+    the failure count can't be raced past (SQLite's BEGIN IMMEDIATE already serialises them).
+
+    Only ever called in the short writing step, never across the password check.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": "signin:" + normalise_email(email)}
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": "signin:" + attempt_key(email)}
         )
 
 
@@ -250,27 +406,49 @@ def pending_invites(*, session: Session) -> Sequence[AdminInvite]:
     return session.exec(statement).all()
 
 
+def token_from_link(text: str) -> str:
+    """The token in what the invitee pasted: the whole link (`.../invite#TOKEN`) or just the token."""
+    return text.strip().rsplit("#", 1)[-1].strip()
+
+
+def _is_usable(invite: AdminInvite | None) -> bool:
+    return not (invite is None or invite.accepted_at or invite.revoked_at or invite.expires_at <= utcnow())
+
+
 def find_usable_invite(*, session: Session, token: str) -> AdminInvite | None:
     """The pending invitation behind a link's token, or None if unknown, used, revoked or expired."""
-    invite = session.exec(select(AdminInvite).where(AdminInvite.token_hash == _hash_token(token))).first()
-    if invite is None or invite.accepted_at or invite.revoked_at or invite.expires_at <= utcnow():
+    if not token or len(token) > INVITE_TOKEN_MAX_LENGTH:
         return None
-    return invite
+    invite = session.exec(select(AdminInvite).where(AdminInvite.token_hash == _hash_token(token))).first()
+    return invite if _is_usable(invite) else None
 
 
-def accept_invite(*, session: Session, invite: AdminInvite, password: str) -> AdminUser:
-    """Turn an invitation into an admin account; the caller commits."""
-    admin = create_admin(session=session, email=invite.email, password=password)
+def get_invite(*, session: Session, invite_id: int) -> AdminInvite | None:
+    """The invitation with this id (in any state), if any."""
+    return session.get(AdminInvite, invite_id)
+
+
+def get_usable_invite(*, session: Session, invite_id: int) -> AdminInvite | None:
+    """The invitation with this id if it is still pending, else None."""
+    invite = get_invite(session=session, invite_id=invite_id)
+    return invite if _is_usable(invite) else None
+
+
+def accept_invite(*, session: Session, invite_id: int, new: NewAdmin) -> AdminUser:
+    """Turn a pending invitation into an admin account (checked again here); the caller commits."""
+    invite = get_usable_invite(session=session, invite_id=invite_id)
+    if invite is None or invite.email != new.email:
+        raise AccountError("This invitation can't be used any more. Ask an admin to invite you again.")
+    admin = add_admin(session=session, new=new)
     invite.accepted_at = utcnow()
     session.add(invite)
     return admin
 
 
-def revoke_invite(*, session: Session, invite_id: int) -> AdminInvite | None:
-    """Revoke a pending invitation; returns it, or None when there is nothing to revoke."""
-    invite = session.get(AdminInvite, invite_id)
-    if invite is None or invite.accepted_at or invite.revoked_at:
-        return None
+def revoke_invite(*, session: Session, invite: AdminInvite) -> bool:
+    """Revoke a pending invitation; False when it was already accepted or revoked. The caller commits."""
+    if invite.accepted_at or invite.revoked_at:
+        return False
     invite.revoked_at = utcnow()
     session.add(invite)
-    return invite
+    return True
