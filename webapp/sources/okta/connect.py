@@ -15,7 +15,6 @@ that works. Until then the old tokens keep working and the connection keeps its 
 from __future__ import annotations
 
 import hmac
-import logging
 from dataclasses import dataclass
 
 import httpx
@@ -31,6 +30,7 @@ from webapp.sources.okta.api import Credentials, FixedCredentials, OktaApi
 from webapp.sources.okta.directory import OktaDirectory
 from webapp.sources.okta.dpop import TOKEN_TYPE_DPOP, DpopKey
 from webapp.sources.okta.errors import OktaError
+from webapp.sources.okta.grants import StoredGrant, revoke_grant, revoke_new_grant
 from webapp.sources.okta.inputs import (
     check_client_id,
     normalise_okta_domain,
@@ -53,7 +53,6 @@ from webapp.sources.okta.wizard import (
     STEP_SCOPES,
 )
 
-logger = logging.getLogger(__name__)
 CALLBACK_PATH = "/callbacks/okta"
 
 
@@ -67,28 +66,6 @@ class ConnectStart:
     """Where to send the browser to start the authorization."""
 
     authorize_url: str
-
-
-@dataclass(frozen=True)
-class _Grant:
-    """A stored grant to revoke at Okta once it is replaced or dropped (still encrypted)."""
-
-    origin: str
-    client_id: str
-    refresh_token_ciphertext: str
-    dpop_key_ciphertext: str | None
-
-    @classmethod
-    def of(cls, connection: OktaConnection | None) -> _Grant | None:
-        """The connection's grant, if it holds one."""
-        if connection is None or not connection.refresh_token_ciphertext:
-            return None
-        return cls(
-            connection.okta_origin,
-            connection.client_id,
-            connection.refresh_token_ciphertext,
-            connection.dpop_key_ciphertext,
-        )
 
 
 def start_connect(
@@ -172,13 +149,13 @@ def complete_connect(
     try:
         _check(api)
     except ConnectProblem:
-        _revoke_new_grant(attempt=attempt, token_set=token_set, dpop_key=bound_key, http=http)
+        revoke_new_grant(attempt=attempt, token_set=token_set, dpop_key=bound_key, http=http)
         raise
     connection, replaced = _store_grant(
         session=session, admin=admin, attempt=attempt, token_set=token_set, dpop_key=bound_key, tokens=tokens
     )
     if replaced is not None:
-        _revoke_grant(replaced, http=http, box=box)  # the old grant is of no use any more
+        revoke_grant(replaced, http=http, box=box)  # the old grant is of no use any more
     return connection
 
 
@@ -297,11 +274,11 @@ def _store_grant(
     token_set: oauth.TokenSet,
     dpop_key: DpopKey | None,
     tokens: TokenService,
-) -> tuple[OktaConnection, _Grant | None]:
+) -> tuple[OktaConnection, StoredGrant | None]:
     """Replace the stored grant with the verified one, audited, in one commit; returns the grant it
     replaced (read under the row lock, so a refresh that just rotated it is seen)."""
     connection = store.get_connection_for_update(session=session)
-    replaced = _Grant.of(connection)
+    replaced = StoredGrant.of(connection)
     if connection is None:
         connection = OktaConnection(okta_origin=attempt.okta_origin, client_id=attempt.client_id)
     login = oauth.unverified_claims(token_set.access_token).get("sub")
@@ -360,12 +337,12 @@ def disconnect(
     if connection is None or connection.status == DISCONNECTED:
         session.commit()
         return None
-    grant = _Grant.of(connection)
+    grant = StoredGrant.of(connection)
     origin = connection.okta_origin
     connection.drop_grant(status=DISCONNECTED)
     session.add(connection)
     session.commit()
-    revoked = grant is not None and _revoke_grant(grant, http=http, box=box)
+    revoked = grant is not None and revoke_grant(grant, http=http, box=box)
     record_event(
         session=session,
         action="okta.disconnected",
@@ -375,43 +352,3 @@ def disconnect(
     )
     session.commit()
     return DisconnectResult(origin=origin, revoked_at_okta=revoked)
-
-
-def _revoke_grant(grant: _Grant, *, http: httpx.Client, box: SecretBox) -> bool:
-    """Revoke a grant's refresh token (which revokes its access tokens too); False if that failed."""
-    try:
-        key = DpopKey.from_json(box.decrypt(grant.dpop_key_ciphertext)) if grant.dpop_key_ciphertext else None
-        oauth.revoke_token(
-            http=http,
-            origin=grant.origin,
-            client_id=grant.client_id,
-            token=box.decrypt(grant.refresh_token_ciphertext),
-            hint="refresh_token",
-            dpop_key=key,
-        )
-    except (OktaError, SecretUnreadableError, ValueError) as error:
-        logger.warning("Could not revoke an Okta refresh token: %s", type(error).__name__)
-        return False
-    return True
-
-
-def _revoke_new_grant(
-    *, attempt: OAuthAttempt, token_set: oauth.TokenSet, dpop_key: DpopKey | None, http: httpx.Client
-) -> None:
-    """A new grant that failed its check is never stored: revoke it so it doesn't linger at Okta."""
-    token, hint = (
-        (token_set.refresh_token, "refresh_token")
-        if token_set.refresh_token
-        else (token_set.access_token, "access_token")
-    )
-    try:
-        oauth.revoke_token(
-            http=http,
-            origin=attempt.okta_origin,
-            client_id=attempt.client_id,
-            token=token,
-            hint=hint,
-            dpop_key=dpop_key,
-        )
-    except OktaError as error:
-        logger.warning("Could not revoke an unverified Okta grant: %s", type(error).__name__)

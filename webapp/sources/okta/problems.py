@@ -1,9 +1,10 @@
-"""What can go wrong when connecting Okta, in the admin's words, with the wizard step that fixes it."""
+"""What can go wrong with the Okta connection, in the admin's words: connect problems (with the
+wizard step that fixes each) and the reasons a stored grant stops working."""
 
 from __future__ import annotations
 
 from webapp.sources.okta.api import DPOP_ERROR
-from webapp.sources.okta.dpop import DPOP_HINT, INVALID_DPOP_PROOF, USE_DPOP_NONCE
+from webapp.sources.okta.dpop import DPOP_HINT, DPOP_SETTING, INVALID_DPOP_PROOF, USE_DPOP_NONCE
 from webapp.sources.okta.errors import (
     InsufficientScopeError,
     OktaApiError,
@@ -27,6 +28,29 @@ RATE_LIMITED = "rate_limited"
 # valid, but the Okta user who consented is not an admin, and okta.* scopes act within that user's
 # own permissions (https://developer.okta.com/docs/guides/implement-oauth-for-okta/main/).
 NOT_ADMIN_ERROR_CODE = "E0000006"
+
+# Refresh errors after which the stored grant can never work again.
+GRANT_LOST_ERRORS = {
+    "invalid_grant": (
+        "Okta no longer accepts Signet's refresh token (it was revoked, expired or reused). "
+        "Reconnect Okta in Setup."
+    ),
+    "invalid_client": (
+        "Okta no longer recognises Signet's app (its Client ID): it may have been deleted or deactivated "
+        "in Okta. Check the app, then reconnect Okta in Setup."
+    ),
+    "unauthorized_client": (
+        "Okta no longer lets Signet's app use refresh tokens: tick the Refresh Token grant type on the "
+        "app's General tab, then reconnect Okta in Setup."
+    ),
+}
+DPOP_NOW_REQUIRED = (
+    "Okta now requires DPoP for Signet's app, but Signet's tokens were issued without it. "
+    f"Reconnect Okta in Setup (or untick the app's “{DPOP_SETTING}” setting)."
+)
+UNREADABLE_TOKENS = (
+    "Signet's stored Okta tokens can't be decrypted (the encryption key changed). Reconnect Okta in Setup."
+)
 
 
 class ConnectProblem(Exception):

@@ -42,6 +42,7 @@ from webapp.sources.okta.api import Credentials
 from webapp.sources.okta.dpop import DPOP_HINT, INVALID_DPOP_PROOF, DpopKey
 from webapp.sources.okta.errors import NeedsReconnectError, NotConnectedError, OktaError, OktaOAuthError
 from webapp.sources.okta.models import ConnectionStatus, OktaConnection
+from webapp.sources.okta.problems import DPOP_NOW_REQUIRED, GRANT_LOST_ERRORS, UNREADABLE_TOKENS
 from webapp.sources.okta.store import CONNECTION_ID
 
 logger = logging.getLogger(__name__)
@@ -53,29 +54,6 @@ HOSTNAME = socket.gethostname()
 CONNECTED = ConnectionStatus.CONNECTED
 NEEDS_RECONNECT = ConnectionStatus.NEEDS_RECONNECT
 DISCONNECTED = ConnectionStatus.DISCONNECTED
-# Refresh errors after which the stored grant can never work again.
-GRANT_LOST_ERRORS = {
-    "invalid_grant": (
-        "Okta no longer accepts Signet's refresh token (it was revoked, expired or reused). "
-        "Reconnect Okta in Setup."
-    ),
-    "invalid_client": (
-        "Okta no longer recognises Signet's app (its Client ID): it may have been deleted or deactivated "
-        "in Okta. Check the app, then reconnect Okta in Setup."
-    ),
-    "unauthorized_client": (
-        "Okta no longer lets Signet's app use refresh tokens: tick the Refresh Token grant type on the "
-        "app's General tab, then reconnect Okta in Setup."
-    ),
-}
-DPOP_NOW_REQUIRED = (
-    "Okta now requires DPoP for Signet's app, but Signet's tokens were issued without it. "
-    "Reconnect Okta in Setup (or untick the app's “Require Demonstrating Proof of Possession (DPoP) "
-    "header in token requests” setting)."
-)
-UNREADABLE_TOKENS = (
-    "Signet's stored Okta tokens can't be decrypted (the encryption key changed). Reconnect Okta in Setup."
-)
 
 
 def _pid_is_alive(pid: int) -> bool:
