@@ -62,6 +62,12 @@ def _parse_rate_limits(ctx: click.Context, param: click.Parameter, values: tuple
     help=f"Per-minute limit of one bucket, after any preset (repeatable). Buckets: "
     f"{', '.join(DEFAULT_RATE_LIMITS)}.",
 )
+@click.option(
+    "--dpop",
+    is_flag=True,
+    default=False,
+    help="Require DPoP proofs for the SPA app's tokens (Okta's dpop_bound_access_tokens).",
+)
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log each request.")
 def main(
     host: str,
@@ -72,12 +78,15 @@ def main(
     client_id: str | None,
     rate_limit_preset: str | None,
     rate_limits: dict[str, int],
+    dpop: bool,
     access_log: bool,
 ) -> None:
     """Run a local Okta-compatible org with the control API enabled under /__sandbox/."""
     started = time.perf_counter()
     sandbox = OktaSandbox(seed=seed, users=users)
     app = _configure_app(sandbox, client_id=client_id, redirect_uris=redirect_uris)
+    if dpop:
+        app = sandbox.set_dpop_required(app.client_id, True)
     if rate_limit_preset is not None:
         sandbox.apply_rate_limit_preset(rate_limit_preset)
     sandbox.set_rate_limits(rate_limits)
@@ -126,6 +135,7 @@ def _banner(sandbox: OktaSandbox, server: SandboxServer, app: SandboxApp, *, ela
         f"  control API          : {server.origin}/__sandbox/",
         "  rate limits / minute : "
         + (", ".join(f"{name}={value}" for name, value in changed.items()) or "Okta defaults"),
+        f"  DPoP required        : {'yes' if app.dpop_bound_access_tokens else 'no'}",
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)

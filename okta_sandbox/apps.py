@@ -63,12 +63,14 @@ class AppsMixin(SandboxCore):
         name: str = "Signet",
         refresh_rotation: Literal["ROTATE", "STATIC"] = "ROTATE",
         post_logout_redirect_uris: Iterable[str] = (),
+        dpop_bound_access_tokens: bool = False,
     ) -> SandboxApp:
         """Register an OIDC SPA app (public client, PKCE required, rotating refresh tokens).
 
         ``granted_scopes`` are the app's Okta API scope grants (okta.*); OIDC scopes
         (openid, offline_access, ...) are always allowed. ``refresh_leeway_seconds``
-        must be 0-60 as in Okta (G-RT).
+        must be 0-60 as in Okta (G-RT). ``dpop_bound_access_tokens`` makes the token endpoint
+        require DPoP proofs (Okta guide docs/guides/dpop).
         """
         if not 0 <= refresh_leeway_seconds <= 60:
             raise ValueError("refresh_leeway_seconds must be between 0 and 60 (Okta's range)")
@@ -84,6 +86,7 @@ class AppsMixin(SandboxCore):
                 access_token_lifetime_seconds=access_token_lifetime_seconds,
                 refresh_rotation=refresh_rotation,
                 post_logout_redirect_uris=list(post_logout_redirect_uris),
+                dpop_bound_access_tokens=dpop_bound_access_tokens,
             )
             self._apps[app.client_id] = app
             self._changed("application.lifecycle.create", client_id=app.client_id)
@@ -114,6 +117,10 @@ class AppsMixin(SandboxCore):
                 setattr(app, key, value)
             self._changed("application.lifecycle.update", client_id=client_id)
             return replace(app)
+
+    def set_dpop_required(self, client_id: str | None = None, required: bool = True) -> SandboxApp:
+        """Require (or stop requiring) DPoP at the token endpoint for an app (default: the default app)."""
+        return self.update_app(client_id or self._default_client_id, dpop_bound_access_tokens=bool(required))
 
     def get_app(self, client_id: str) -> SandboxApp | None:
         """A copy of the registered app, or ``None``."""

@@ -171,14 +171,27 @@ def update_app(client_id: str) -> Response:
     return jsonify(app_to_json(sandbox_of().update_app(client_id, **body())))
 
 
+@bp.post("/apps/<client_id>/dpop")
+def set_dpop(client_id: str) -> Response:
+    """``{"required": true|false}``: require DPoP at the token endpoint (default true)."""
+    required = body().get("required", True)
+    if not isinstance(required, bool):
+        raise ValueError("required must be true or false")
+    return jsonify(app_to_json(sandbox_of().set_dpop_required(client_id, required)))
+
+
 # tokens ----------------------------------------------------------------
 
 
 @bp.post("/tokens")
 def issue_tokens() -> Response:
-    """``{"client_id"?, "scopes"?: "a b" or [...], "login"?}`` -> a TokenResponse."""
+    """``{"client_id"?, "scopes"?: "a b" or [...], "login"?, "dpop_jkt"?}`` -> a TokenResponse."""
     data = body()
-    kwargs: dict[str, Any] = {"client_id": data.get("client_id"), "login": data.get("login")}
+    kwargs: dict[str, Any] = {
+        "client_id": data.get("client_id"),
+        "login": data.get("login"),
+        "dpop_jkt": data.get("dpop_jkt"),
+    }
     if "scopes" in data:
         scopes = data["scopes"]
         kwargs["scopes"] = scopes.split() if isinstance(scopes, str) else list(scopes)

@@ -57,6 +57,43 @@ def reset_rate_limits() -> Response:
     return jsonify(sandbox.rate_limits())
 
 
+# DPoP ------------------------------------------------------------------
+
+
+def _dpop_state() -> dict[str, Any]:
+    sandbox = sandbox_of()
+    return {
+        "nonce": sandbox.dpop_nonce(),
+        "rotate_after_seconds": sandbox.dpop_nonce_rotation.total_seconds(),
+        "valid_for_seconds": sandbox.dpop_nonce_lifetime.total_seconds(),
+    }
+
+
+@bp.get("/dpop")
+def get_dpop() -> Response:
+    """The current server nonce and the rotation policy."""
+    return jsonify(_dpop_state())
+
+
+@bp.route("/dpop", methods=["PUT", "PATCH"])
+def set_dpop_policy() -> Response:
+    """``{"rotate_after_seconds", "valid_for_seconds"}`` (Okta: 86400 and 259200)."""
+    data = json_body()
+    try:
+        rotate, valid = float(data["rotate_after_seconds"]), float(data["valid_for_seconds"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError("rotate_after_seconds and valid_for_seconds must both be numbers") from exc
+    sandbox_of().set_dpop_nonce_policy(rotate_after_seconds=rotate, valid_for_seconds=valid)
+    return jsonify(_dpop_state())
+
+
+@bp.post("/dpop/nonce/rotate")
+def rotate_dpop_nonce() -> Response:
+    """Issue a new current nonce now (older ones stay valid for their lifetime)."""
+    sandbox_of().rotate_dpop_nonce()
+    return jsonify(_dpop_state())
+
+
 # faults ----------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response, current_app, request
 
+from okta_sandbox.dpop import ProofContext
 from okta_sandbox.errors import ApiError, OAuthError
 from okta_sandbox.sandbox import OktaSandbox
 
@@ -75,3 +76,8 @@ def json_body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("The request body must be a JSON object")
     return data
+
+
+def proof_context() -> ProofContext:
+    """The request's ``DPoP`` header values, method and URL without the query (RFC 9449 §4.3)."""
+    return ProofContext(tuple(request.headers.getlist("DPoP")), request.method, request.base_url)

@@ -54,6 +54,9 @@ class SandboxApp:
     # OpenIdConnectRefreshTokenRotationType, FACTS.md §1).
     refresh_rotation: str = "ROTATE"
     post_logout_redirect_uris: list[str] = field(default_factory=list)
+    # "Require Demonstrating Proof of Possession (DPoP) header in token requests" (SPEC-M
+    # OpenIdConnectApplicationSettingsClient.dpop_bound_access_tokens; Okta guide docs/guides/dpop).
+    dpop_bound_access_tokens: bool = False
 
     def is_assigned(self, login: str) -> bool:
         """Whether the user with ``login`` is assigned to this app."""
@@ -101,6 +104,8 @@ class TokenFamily:
     revoked: bool = False
     access_tokens: list[str] = field(default_factory=list)
     refresh_tokens: list[str] = field(default_factory=list)
+    # The DPoP key thumbprint the family is bound to: refreshes need a proof from that key.
+    dpop_jkt: str | None = None
 
 
 @dataclass(slots=True)
@@ -114,6 +119,8 @@ class AccessTokenRecord:
     scopes: frozenset[str]
     expires_at: datetime
     revoked: bool = False
+    # ``cnf.jkt`` of a DPoP-bound token (RFC 9449 §6.1); ``None`` for a Bearer token.
+    jkt: str | None = None
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from okta_sandbox import errors
+from okta_sandbox.dpop import DPoPError, DPoPMixin, ProofContext
 from okta_sandbox.errors import OAuthError
 from okta_sandbox.ids import opaque_token
 from okta_sandbox.models import (
@@ -36,8 +37,8 @@ MAX_TRANSACTIONS = 10_000
 _INVALID_SCOPE = "The requested scope is invalid, unknown, or malformed."
 
 
-class OAuthServerMixin(TokensMixin):
-    """Browser sessions, pending authorize requests, and the two token grants."""
+class OAuthServerMixin(TokensMixin, DPoPMixin):
+    """Browser sessions, pending authorize requests, and the two token grants (with DPoP)."""
 
     _txns: dict[str, AuthorizeRequest]
     _sessions: dict[str, str]
@@ -125,14 +126,22 @@ class OAuthServerMixin(TokensMixin):
     # ------------------------------------------------------------------ token grants
 
     def exchange_code(
-        self, *, client_id: str | None, code: str | None, redirect_uri: str | None, code_verifier: str | None
+        self,
+        *,
+        client_id: str | None,
+        code: str | None,
+        redirect_uri: str | None,
+        code_verifier: str | None,
+        dpop: ProofContext | None = None,
     ) -> dict[str, Any]:
         """``grant_type=authorization_code``: verify the code and PKCE, return a TokenResponse dict.
 
         A code works once and for 300 s (SPEC-O). It is consumed only by a successful exchange.
+        ``dpop`` is the request's DPoP proof, checked first when the app requires DPoP.
         """
         with self._lock:
             app = self.require_client(client_id)
+            jkt = self._token_dpop(app, dpop)
             grant = self._codes.get(code or "")
             now = self.clock.now()
             if grant is None or grant.used or now >= grant.expires_at:
@@ -150,20 +159,28 @@ class OAuthServerMixin(TokensMixin):
             if user is None or user.status != "ACTIVE":
                 raise OAuthError(400, "invalid_grant", errors.INVALID_CODE)
             grant.used = True
-            return self._mint(app, user, grant.scopes, nonce=grant.nonce, family=None)
+            return self._mint(app, user, grant.scopes, nonce=grant.nonce, family=None, jkt=jkt)
 
     def refresh(
-        self, *, client_id: str | None, refresh_token: str | None, scope: str | None
+        self,
+        *,
+        client_id: str | None,
+        refresh_token: str | None,
+        scope: str | None,
+        dpop: ProofContext | None = None,
     ) -> dict[str, Any]:
         """``grant_type=refresh_token`` with Okta's rotation, leeway and reuse detection (G-RT).
 
         Each use returns a new refresh token. A refresh token already used stays usable for
         ``refresh_leeway_seconds`` after its first use; a later reuse revokes the whole family
         (every refresh and access token from that grant) and fails with ``invalid_grant``.
+        A DPoP-bound family needs a proof from the same key (Okta guide docs/guides/dpop).
         """
         with self._lock:
             app = self.require_client(client_id)
+            jkt = self._token_dpop(app, dpop)
             record, family = self._live_refresh_token(app, refresh_token)
+            jkt = self._refresh_binding(family, jkt, dpop)
             user = self._users.get(family.user_id)
             if user is None or user.status != "ACTIVE":
                 raise OAuthError(400, "invalid_grant", errors.INVALID_REFRESH)
@@ -177,7 +194,31 @@ class OAuthServerMixin(TokensMixin):
             scopes = _narrowed_scopes(family, scope)
             if record.first_used is None:
                 record.first_used = now
-            return self._mint(app, user, scopes, nonce=None, family=family, presented=record)
+            return self._mint(app, user, scopes, nonce=None, family=family, presented=record, jkt=jkt)
+
+    def _token_dpop(self, app: SandboxApp, dpop: ProofContext | None) -> str | None:
+        """The key thumbprint to bind tokens to, when ``app`` requires DPoP (RFC 9449 §5).
+
+        Without the setting a proof is ignored and Bearer tokens are issued, as before.
+        """
+        if not app.dpop_bound_access_tokens:
+            return None
+        context = dpop or ProofContext((), "POST", "")
+        return self.verify_dpop_proof(context, require_nonce=True).jkt
+
+    def _refresh_binding(self, family: TokenFamily, jkt: str | None, dpop: ProofContext | None) -> str | None:
+        """A bound family needs a proof from its key; an unbound one is bound by its first proof."""
+        if family.dpop_jkt is None:
+            if jkt is not None:
+                family.dpop_jkt = jkt
+            return jkt
+        if jkt is None:
+            context = dpop or ProofContext((), "POST", "")
+            jkt = self.verify_dpop_proof(context, require_nonce=True).jkt
+        if jkt != family.dpop_jkt:
+            # Unsourced wording; RFC 9449 §5: refresh tokens of public clients are bound to the key.
+            raise DPoPError("invalid_dpop_proof", "The DPoP proof JWT key does not match the refresh token.")
+        return jkt
 
     def _live_refresh_token(
         self, app: SandboxApp, refresh_token: str | None

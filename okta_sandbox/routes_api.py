@@ -8,43 +8,12 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, request
 
 from okta_sandbox import errors
-from okta_sandbox.errors import ApiError
-from okta_sandbox.http_util import api_error_response, bearer_token, json_response, sandbox_of
+from okta_sandbox.http_util import json_response, sandbox_of
+from okta_sandbox.resource_auth import authorize_request
 from okta_sandbox.sandbox import OktaSandbox
 
 bp = Blueprint("okta_management", __name__)
 MAX_LIMIT = 200  # SPEC-M listUsers: "limit ... (maximum 200)", default 200
-
-
-def authorize_request(scope: str) -> tuple[str | None, Response | None]:
-    """``(token user id, None)``, or ``(None, the 401/403 response)`` for the required ``scope``."""
-    sandbox = sandbox_of()
-    record = sandbox.check_access_token(bearer_token() or "")
-    origin = sandbox.origin
-    challenge = (
-        f'Bearer authorization_uri="{origin}/oauth2/v1/authorize", realm="{origin}", scope="{scope}", '
-    )
-    if record is None:
-        # Missing, unknown, expired or revoked: 401 E0000011 (SPEC-M ErrorInvalidTokenProvided).
-        header = challenge + (
-            'error="invalid_token", error_description="The access token is invalid.", '
-            f'resource="{request.path}"'
-        )
-        error = ApiError(401, "E0000011", errors.INVALID_TOKEN_SUMMARY)
-        return None, api_error_response(error, {"WWW-Authenticate": header})
-    if scope not in record.scopes:
-        # Valid token without the scope: 403, empty body, insufficient_scope (okta-sdk-golang#145).
-        response = Response(b"", status=403)
-        response.headers["WWW-Authenticate"] = challenge + (
-            'error="insufficient_scope", '
-            'error_description="The access token provided does not contain the required scopes.", '
-            f'resource="{request.path}"'
-        )
-        return None, response
-    if not sandbox.is_admin(record.user_id):
-        # okta.* scopes only act within the user's own admin permissions (G-OAUTH).
-        return None, api_error_response(ApiError(403, "E0000006", errors.FORBIDDEN_SUMMARY))
-    return record.user_id, None
 
 
 @bp.get("/api/v1/users")

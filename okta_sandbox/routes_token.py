@@ -10,15 +10,17 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from okta_sandbox import errors, pages
 from okta_sandbox.discovery import oidc_metadata
+from okta_sandbox.dpop import DPoPError
 from okta_sandbox.errors import ApiError, OAuthError
 from okta_sandbox.http_util import (
     SESSION_COOKIE,
-    bearer_token,
     json_response,
     oauth_error_response,
+    proof_context,
     sandbox_of,
     token_headers,
 )
+from okta_sandbox.resource_auth import check_binding, presented_token
 
 bp = Blueprint("okta_token", __name__)
 # SPEC-O example OAuthError400InvalidRequest_MultipleCredentials.
@@ -77,6 +79,7 @@ def token() -> BaseResponse:
     """``authorization_code`` and ``refresh_token`` grants; the client is checked first."""
     sandbox = sandbox_of()
     form = request.form
+    dpop = proof_context()
     try:
         client_id = client_id_from_request()
         # The client is checked before the grant, so a bogus code tells a wrong client id
@@ -90,16 +93,35 @@ def token() -> BaseResponse:
                 code=form.get("code"),
                 redirect_uri=form.get("redirect_uri"),
                 code_verifier=form.get("code_verifier"),
+                dpop=dpop,
             )
         elif grant_type == "refresh_token":
             body = sandbox.refresh(
-                client_id=client_id, refresh_token=form.get("refresh_token"), scope=form.get("scope")
+                client_id=client_id,
+                refresh_token=form.get("refresh_token"),
+                scope=form.get("scope"),
+                dpop=dpop,
             )
         else:
             raise OAuthError(400, "unsupported_grant_type", errors.UNSUPPORTED_GRANT)
+    except DPoPError as exc:
+        # use_dpop_nonce carries the nonce to retry with (Okta guide docs/guides/dpop).
+        return oauth_error_response(exc, _nonce_header(exc.nonce))
     except OAuthError as exc:
         return oauth_error_response(exc)
-    return json_response(body, 200, token_headers())
+    nonce = sandbox.dpop_nonce() if body["token_type"] == "DPoP" else None  # noqa: S105
+    # Recorded DPoP token responses carry the current dpop-nonce too (FACTS.md §8 cassettes).
+    return json_response(body, 200, {**token_headers(), **_nonce_header(nonce)})
+
+
+def _nonce_header(nonce: str | None) -> dict[str, str]:
+    if nonce is None:
+        return {}
+    headers = {"DPoP-Nonce": nonce}
+    if request.headers.get("Origin"):
+        # A browser can only read a response header that CORS exposes (Fetch standard).
+        headers["Access-Control-Expose-Headers"] = "DPoP-Nonce"
+    return headers
 
 
 @bp.post("/oauth2/v1/revoke")
@@ -119,13 +141,16 @@ def revoke() -> BaseResponse:
 def userinfo() -> BaseResponse:
     """The signed-in user's claims; needs an access token with ``openid``."""
     sandbox = sandbox_of()
-    record = sandbox.check_access_token(bearer_token() or "")
+    scheme, token, record = presented_token()
     if record is None or "openid" not in record.scopes:
         response = Response(status=401)
         response.headers["WWW-Authenticate"] = (
             'Bearer error="invalid_token", error_description="The access token is invalid."'
         )
         return response
+    denied = check_binding(scheme, token, record, "openid")
+    if denied is not None:
+        return denied
     user = sandbox.get_user(record.user_id)["profile"]
     return json_response(
         {

@@ -81,6 +81,7 @@ class OktaSandbox(OAuthServerMixin, LimitsMixin, FaultsMixin, RequestLogMixin):
         self._init_users()
         self._seed_users(users)
         self._init_oauth()
+        self._init_dpop()
         self._init_limits()
         self._init_faults()
         self._init_request_log()

@@ -35,9 +35,12 @@ class Signer:
         """The key id carried in every token header and in the JWKS."""
         return str(self.key.kid)
 
-    def sign(self, claims: dict[str, Any]) -> str:
-        """Return a compact RS256 JWT for ``claims``."""
-        return jwt.encode({"alg": "RS256", "kid": self.kid}, claims, self.key, algorithms=["RS256"])
+    def sign(self, claims: dict[str, Any], *, typ: str | None = None) -> str:
+        """Return a compact RS256 JWT for ``claims`` (with a ``typ`` header, if given)."""
+        header: dict[str, Any] = {"alg": "RS256", "kid": self.kid}
+        if typ is not None:
+            header["typ"] = typ
+        return jwt.encode(header, claims, self.key, algorithms=["RS256"])
 
     def jwks(self) -> dict[str, Any]:
         """The public JWKS served at ``/oauth2/v1/keys``."""

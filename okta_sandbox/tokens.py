@@ -27,6 +27,7 @@ from okta_sandbox.signing import Signer
 from okta_sandbox.users_api import ADMIN_LOGIN, UsersMixin
 
 ALL_TEST_SCOPES: tuple[str, ...] = ("openid", "offline_access", "okta.users.read", "okta.schemas.read")
+DPOP_ACCESS_TOKEN_TYP = "application/okta-internal-at+jwt"  # noqa: S105 - a JOSE typ
 ID_TOKEN_LIFETIME_SECONDS = 3600  # org AS: fixed at one hour (FACTS.md §1)
 # Memory bounds for a long-running sandbox (benchmarks, `make demo`). Dead codes and tokens are
 # swept once as many new ones were issued as were alive after the previous sweep (and at least
@@ -68,8 +69,13 @@ class TokensMixin(UsersMixin, AppsMixin):
         nonce: str | None,
         family: TokenFamily | None,
         presented: RefreshTokenRecord | None = None,
+        jkt: str | None = None,
     ) -> dict[str, Any]:
-        """A TokenResponse body: access token, then refresh token and id_token when the scopes ask."""
+        """A TokenResponse body: access token, then refresh token and id_token when the scopes ask.
+
+        With ``jkt`` (a DPoP key thumbprint) the tokens are DPoP-bound: ``"token_type": "DPoP"``
+        and ``cnf.jkt`` in the access token (RFC 9449 §5, §6.1; Okta guide docs/guides/dpop).
+        """
         now = self.clock.now()
         if family is None and "offline_access" in scopes:
             family = TokenFamily(
@@ -79,12 +85,13 @@ class TokensMixin(UsersMixin, AppsMixin):
                 scopes=scopes,
                 # Org AS refresh tokens live 90 days; rotation keeps the expiry (FACTS.md §1).
                 refresh_expires_at=now + timedelta(seconds=app.refresh_token_lifetime_seconds),
+                dpop_jkt=jkt,
             )
             self._families[family.family_id] = family
         lifetime = app.access_token_lifetime_seconds
-        access_token = self._mint_access_token(app, user, scopes, family)
+        access_token = self._mint_access_token(app, user, scopes, family, jkt)
         body: dict[str, Any] = {
-            "token_type": "Bearer",
+            "token_type": "DPoP" if jkt else "Bearer",
             "expires_in": lifetime,
             "access_token": access_token,
             "scope": " ".join(scopes),
@@ -100,13 +107,18 @@ class TokensMixin(UsersMixin, AppsMixin):
         return body
 
     def _mint_access_token(
-        self, app: SandboxApp, user: UserRecord, scopes: tuple[str, ...], family: TokenFamily | None
+        self,
+        app: SandboxApp,
+        user: UserRecord,
+        scopes: tuple[str, ...],
+        family: TokenFamily | None,
+        jkt: str | None,
     ) -> str:
         now = self.clock.now()
         iat = int(now.timestamp())
         lifetime = app.access_token_lifetime_seconds
         jti = "AT." + opaque_token(24)
-        claims = {
+        claims: dict[str, Any] = {
             "ver": 1,
             "jti": jti,
             "iss": self._origin,
@@ -118,7 +130,12 @@ class TokensMixin(UsersMixin, AppsMixin):
             "uid": user.id,
             "scp": list(scopes),
         }
-        access_token = self.signer.sign(claims)
+        typ = None
+        if jkt is not None:
+            claims["cnf"] = {"jkt": jkt}
+            # DPoP-bound access tokens carry this JOSE typ (recorded 2026 traffic, FACTS.md §8).
+            typ = DPOP_ACCESS_TOKEN_TYP
+        access_token = self.signer.sign(claims, typ=typ)
         self._access_tokens[access_token] = AccessTokenRecord(
             jti=jti,
             family_id=family.family_id if family else None,
@@ -126,6 +143,7 @@ class TokensMixin(UsersMixin, AppsMixin):
             user_id=user.id,
             scopes=frozenset(scopes),
             expires_at=now + timedelta(seconds=lifetime),
+            jkt=jkt,
         )
         self._count_issued()
         return access_token
@@ -169,12 +187,17 @@ class TokensMixin(UsersMixin, AppsMixin):
         scopes: Iterable[str] = ALL_TEST_SCOPES,
         login: str | None = None,
         nonce: str | None = None,
+        dpop_jkt: str | None = None,
     ) -> dict[str, Any]:
-        """Mint a TokenResponse dict without the browser flow (default: the admin, the default app)."""
+        """Mint a TokenResponse dict without the browser flow (default: the admin, the default app).
+
+        ``dpop_jkt`` (a key's RFC 7638 thumbprint, e.g. ``okta_sandbox.testing.DPoPKey.jkt``)
+        mints DPoP-bound tokens without any proof.
+        """
         with self._lock:
             app = self.require_client(client_id or self.default_app.client_id)
             user = self._find(login or ADMIN_LOGIN)
-            return self._mint(app, user, tuple(scopes), nonce=nonce, family=None)
+            return self._mint(app, user, tuple(scopes), nonce=nonce, family=None, jkt=dpop_jkt)
 
     # ------------------------------------------------------------------ checks and revocation
 

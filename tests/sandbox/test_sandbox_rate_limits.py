@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 
 from okta_sandbox import DEFAULT_RATE_LIMITS, RATE_LIMIT_PRESETS, OktaSandbox, SandboxServer
 from okta_sandbox.specs import SpecValidator
-from okta_sandbox.testing import AuthorizationFlow
+from okta_sandbox.testing import AuthorizationFlow, read_banner, spawn_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -140,14 +138,7 @@ def test_control_api_sets_buckets_and_presets(controlled: httpx.Client) -> None:
 
 
 def _cli(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "okta_sandbox", "--port", "0", "--users", "3", "--no-access-log", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        cwd=REPO,
-    )
+    return spawn_cli("--users", "3", *args)
 
 
 def test_cli_rate_limit_options() -> None:
@@ -156,8 +147,7 @@ def test_cli_rate_limit_options() -> None:
         "--rate-limit-preset", "real-2026", "--rate-limit", "users_list=7", "--rate-limit", "token=9"
     )
     try:
-        assert process.stdout is not None
-        text = "".join(process.stdout.readline() for _ in range(10))
+        text = read_banner(process)
         origin = re.search(r"listening on (http://127\.0\.0\.1:\d+)", text)
         assert origin, text
         assert "users_list=7" in text and "token=9" in text and "schemas=50" in text
