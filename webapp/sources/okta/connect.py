@@ -288,6 +288,8 @@ def _store_grant(
     connection.connected_by_admin_id = admin.id
     connection.connected_at = connection.last_verified_at = utcnow()
     tokens.store_new_grant(session=session, connection=connection, tokens=token_set, dpop_key=dpop_key)
+    attempt.dpop_key_ciphertext = None  # the key now lives with the connection (if it is bound)
+    session.add(attempt)
     record_event(
         session=session,
         action="okta.connected",
