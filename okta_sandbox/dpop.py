@@ -40,6 +40,8 @@ NONCE_LIFETIME = timedelta(days=3)
 # server; Okta does not publish its own. Sandbox choice: 5 minutes back, 1 minute ahead.
 IAT_PAST = timedelta(minutes=5)
 IAT_FUTURE = timedelta(minutes=1)
+# The replay cache is swept when it reaches this size (or twice the live entries of the last sweep).
+REPLAY_CACHE_MIN = 1024
 
 MISSING_PROOF = "The DPoP proof JWT header is missing."  # terraform-provider-okta#1904, #1989
 UNPARSABLE_PROOF = "DPoP proof JWT cannot be parsed."  # okta-sdk-dotnet#758
@@ -196,7 +198,7 @@ class DPoPMixin(SandboxCore):
         self._dpop_nonces = {}
         self._dpop_current_nonce = None
         self._dpop_seen = {}
-        self._dpop_prune_at = 1024
+        self._dpop_prune_at = REPLAY_CACHE_MIN
         self.dpop_nonce_rotation = NONCE_ROTATION
         self.dpop_nonce_lifetime = NONCE_LIFETIME
 
@@ -271,7 +273,7 @@ class DPoPMixin(SandboxCore):
         if len(self._dpop_seen) >= self._dpop_prune_at:
             # Amortised: the next sweep waits until the live entries have doubled.
             self._dpop_seen = {k: until for k, until in self._dpop_seen.items() if until > now}
-            self._dpop_prune_at = max(1024, 2 * len(self._dpop_seen))
+            self._dpop_prune_at = max(REPLAY_CACHE_MIN, 2 * len(self._dpop_seen))
         iat = datetime.fromtimestamp(float(claims["iat"]), tz=now.tzinfo)
         self._dpop_seen[key] = iat + IAT_PAST + timedelta(seconds=1)
 

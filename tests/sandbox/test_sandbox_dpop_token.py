@@ -11,7 +11,9 @@ import pytest
 from joserfc import jws
 from joserfc.jwk import OctKey
 
+import okta_sandbox.dpop as dpop_module
 from okta_sandbox import OktaSandbox, SandboxServer
+from okta_sandbox.dpop import ProofContext
 from okta_sandbox.specs import SpecValidator
 from okta_sandbox.testing import AuthorizationFlow, DPoPKey, enable_dpop
 
@@ -349,14 +351,22 @@ def test_enabling_dpop_binds_an_existing_grant_on_its_next_refresh(
     assert unproven.json()["error_description"] == "The DPoP proof JWT header is missing."
 
 
-def test_replay_cache_stays_bounded(org: OktaSandbox, key: DPoPKey) -> None:
+def test_replay_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch, key: DPoPKey) -> None:
     """Seen jtis are forgotten once their iat is outside the window (memory stays bounded)."""
-    from okta_sandbox.dpop import ProofContext
-
+    monkeypatch.setattr(dpop_module, "REPLAY_CACHE_MIN", 8)
+    org = OktaSandbox(seed=1, users=1)
+    key.clock = org.clock
     org.clock.freeze()
     url = "http://sandbox.test/oauth2/v1/token"
-    for _ in range(1100):
+
+    def verify() -> None:
         org.verify_dpop_proof(ProofContext((key.proof("POST", url),), "POST", url), require_nonce=False)
+
+    for _ in range(10):
+        verify()
+    seen = org._dpop_seen  # noqa: SLF001 - memory is the point
+    assert len(seen) == 10  # all still inside the iat window: the sweep at 8 kept them
     org.clock.advance(400)
-    org.verify_dpop_proof(ProofContext((key.proof("POST", url),), "POST", url), require_nonce=False)
-    assert len(org._dpop_seen) < 1100  # noqa: SLF001 - memory is the point
+    for _ in range(7):
+        verify()
+    assert len(org._dpop_seen) == 7  # noqa: SLF001 - the sweep at 16 dropped the 10 old ones
