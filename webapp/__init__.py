@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask
+from sqlalchemy import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import cli, rendering, security
+from webapp import cli, netguard, rendering, security
+from webapp.db import DatabaseUnreachableError, check_reachable
 from webapp.extensions import csrf, db, htmx, login_manager
+from webapp.instance_files import InstanceFolderError, prepare_instance_folder, protect_sqlite_file
 from webapp.settings import Settings, check_secret_strength, load_or_create_secret_key
 from webapp.sources.okta.service import okta_services
 
@@ -31,18 +35,22 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         instance_path=str(Path(settings.INSTANCE_PATH).resolve()) if settings.INSTANCE_PATH else None,
     )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(_config_from_settings(settings, Path(app.instance_path)))
-    app.config.update(overrides)
-    check_secret_strength(app.config["SECRET_KEY"])
-    app.extensions["signet_settings"] = settings
-    logging.basicConfig(level=settings.LOG_LEVEL)
+    try:
+        prepare_instance_folder(Path(app.instance_path))
+        app.config.from_mapping(_config_from_settings(settings, Path(app.instance_path)))
+        app.config.update(overrides)
+        check_secret_strength(app.config["SECRET_KEY"])
+        app.extensions["signet_settings"] = settings
+        logging.basicConfig(level=settings.LOG_LEVEL)
 
-    if app.config["PROXY_FIX_X_FOR"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)  # type: ignore[method-assign]
+        if app.config["PROXY_FIX_X_FOR"]:
+            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)  # type: ignore[method-assign]
 
-    db.init_app(app)
-    okta_services.init_app(app)
+        _open_database(app)
+        okta_services.init_app(app)
+    except (InstanceFolderError, DatabaseUnreachableError) as error:
+        fail_startup(str(error))
+    netguard.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
@@ -53,6 +61,38 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+class StartupError(SystemExit):
+    """Signet cannot start; `message` says why in one sentence (already printed, no traceback).
+
+    Exit status 4 is gunicorn's "App failed to load": it stops instead of restarting workers forever.
+    """
+
+    EXIT_STATUS = 4
+
+    def __init__(self, message: str) -> None:
+        super().__init__(self.EXIT_STATUS)
+        self.message = message
+
+
+def fail_startup(message: str) -> NoReturn:
+    """Print `message` to stderr and stop the process (gunicorn, `flask ...`) with `StartupError`."""
+    print(f"Signet cannot start: {message}", file=sys.stderr)  # noqa: T201 - before logging is set up
+    raise StartupError(message)
+
+
+def _open_database(app: Flask) -> None:
+    """Create the engine; check the database answers (within the connect timeout) unless told not to."""
+    url = make_url(app.config["DATABASE_URL"])
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        protect_sqlite_file(Path(url.database))
+    db.init_app(app)
+    if app.config.get("DATABASE_CHECK_ON_START", True):
+        with app.app_context():
+            check_reachable(db.engine, app.config["DATABASE_URL"])
+            # No connection is kept from start-up: gunicorn may fork after this (--preload).
+            db.dispose()
+
+
 def _config_from_settings(settings: Settings, instance_path: Path) -> dict[str, Any]:
     secret = settings.SECRET_KEY.get_secret_value() if settings.SECRET_KEY else None
     return {
@@ -60,6 +100,7 @@ def _config_from_settings(settings: Settings, instance_path: Path) -> dict[str, 
         "DATABASE_URL": settings.DATABASE_URL or f"sqlite:///{instance_path / 'signet.db'}",
         "BASE_URL": settings.BASE_URL,
         "PROXY_FIX_X_FOR": settings.PROXY_FIX_X_FOR,
+        "OKTA_ALLOW_LOOPBACK": settings.OKTA_ALLOW_LOOPBACK,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",  # Lax, never Strict: the Okta callback is a cross-site GET.
         "SESSION_COOKIE_SECURE": settings.uses_https,

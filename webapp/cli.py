@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from webapp.accounts import store as accounts
 from webapp.audit.store import record_event
+from webapp.db import DatabaseUnreachableError, check_reachable
 from webapp.extensions import db
 from webapp.schema import current_revision, head_revision, upgrade_to_head
 
@@ -31,6 +32,10 @@ def create_admin_command(email: str, password: str) -> None:
 @with_appcontext
 def migrate_command() -> None:
     """Apply database migrations up to the newest schema (safe to run on every start)."""
+    try:
+        check_reachable(db.engine, current_app.config["DATABASE_URL"])
+    except DatabaseUnreachableError as error:
+        raise click.ClickException(str(error)) from error
     before = current_revision(db.engine)
     upgrade_to_head(current_app.config["DATABASE_URL"])
     after = current_revision(db.engine)

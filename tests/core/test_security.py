@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
 
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, make_test_app
+from tests.core.fake_servers import closed_port, silent_server
 from tests.helpers import page_text
 from webapp.accounts.models import AdminInvite
 from webapp.extensions import db
@@ -124,27 +127,76 @@ def test_htmx_errors_are_sent_to_the_notice_area(htmx_client: FlaskClient, signe
 
 
 def test_healthz_reports_database(client: FlaskClient) -> None:
-    """/healthz answers 200 with the database reachable, without signing in."""
+    """/healthz answers 200 with the database reachable, without signing in, naming nothing."""
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json()["database"] == "ok"
+    assert response.get_json() == {"status": "ok"}
 
 
 def test_healthz_reports_unreachable_database(tmp_path: Path) -> None:
-    """/healthz answers 503 when the database cannot be reached."""
+    """/healthz answers 503 when the database cannot be reached, without naming the dialect or error."""
+    app = _app_with_database(tmp_path, f"postgresql+psycopg://nobody@127.0.0.1:{closed_port()}/none")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable"}
+
+
+def test_healthz_answers_503_within_two_seconds_when_database_hangs(tmp_path: Path) -> None:
+    """A database server that accepts connections and never answers gets a 503 in under 2 s."""
+    with silent_server() as port:
+        app = _app_with_database(tmp_path, f"postgresql+psycopg://signet:pw@127.0.0.1:{port}/signet")
+        answers: list[tuple[int, float]] = []
+
+        def call() -> None:
+            started = time.monotonic()
+            response = app.test_client().get("/healthz")
+            answers.append((response.status_code, time.monotonic() - started))
+
+        caller = threading.Thread(target=call, daemon=True)
+        caller.start()
+        caller.join(timeout=3)
+        assert answers, "/healthz did not answer within 3 s"
+        status, seconds = answers[0]
+        assert status == 503 and seconds < 2
+        # Checks while the first is still stuck answer at once instead of piling up threads.
+        for _ in range(3):
+            started = time.monotonic()
+            assert app.test_client().get("/healthz").status_code == 503
+            assert time.monotonic() - started < 2
+
+
+def _app_with_database(tmp_path: Path, url: str) -> Flask:
     from tests.conftest import TEST_SECRET_KEY
     from webapp import create_app
 
-    app = create_app(
+    return create_app(
         {
             "SECRET_KEY": TEST_SECRET_KEY,
             "INSTANCE_PATH": str(tmp_path),
-            "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+            "DATABASE_URL": url,
+            "DATABASE_CHECK_ON_START": False,  # the point is to start without it
         }
     )
-    response = app.test_client().get("/healthz")
-    assert response.status_code == 503
-    assert response.get_json()["status"] == "unavailable"
+
+
+def test_hsts_is_sent_only_when_served_over_https(tmp_path: Path) -> None:
+    """An https BASE_URL adds Strict-Transport-Security; plain http (local use) does not."""
+    secure = make_test_app(
+        f"sqlite:///{tmp_path / 's.db'}", tmp_path / "s", BASE_URL="https://signet.acme.example"
+    )
+    plain = make_test_app(f"sqlite:///{tmp_path / 'p.db'}", tmp_path / "p")
+    assert secure.test_client().get("/login").headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in plain.test_client().get("/login").headers
+
+
+@pytest.mark.parametrize("path", ["/setup//okta", "/login", "/settings/"])
+def test_redirects_never_name_the_requests_host(client: FlaskClient, path: str) -> None:
+    """A forged Host header never ends up in a Location (Werkzeug's slash-merging redirect included)."""
+    response = client.get(path, headers={"Host": "evil.example"})
+    assert 300 <= response.status_code < 400
+    assert response.headers["Location"].startswith("/")
+    assert "evil.example" not in response.headers["Location"]
+    assert "evil.example" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("path", ["/teammates/", "/fields/", "/signatures/", "/sync/", "/setup/okta"])

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from webapp.netguard import guarded_client
 from webapp.sources.okta.inputs import (
     check_client_id,
     normalise_okta_domain,
@@ -86,8 +87,8 @@ def test_client_id_checks(typed: str, severity: str, code: str) -> None:
 
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
-    """A real HTTP client with a short timeout."""
-    with httpx.Client(timeout=httpx.Timeout(1.5)) as client:
+    """A real HTTP client behind the address guard, loopback allowed (as for the sandbox)."""
+    with guarded_client(allow_loopback=True, timeout=httpx.Timeout(1.5)) as client:
         yield client
 
 

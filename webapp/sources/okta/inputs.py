@@ -1,19 +1,27 @@
 """Checking what the admin types in the setup wizard: the Okta domain and the app's Client ID.
 
-Syntactic checks are pure functions; `probe_okta_origin` and `probe_client_id` go over the network.
+Syntactic checks are pure functions; `probe_okta_origin` and `probe_client_id` go over the network,
+through the caller's client. Pass one built on `webapp.netguard` (the app's `okta_services.http` is):
+it refuses anything but public https addresses. The probes also keep to short timeouts and a small
+response size, and run under the app's live-check limiter (per admin, and at most two at once).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import socket
 import ssl
+import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
+
+from webapp.netguard import DestinationRefusedError, LiveCheckRefusedError, live_check_slot
+from webapp.sources.okta.http import request_extensions
 
 Severity = Literal["ok", "warning", "error"]
 OKTA_SUFFIXES = ("okta.com", "oktapreview.com", "okta-emea.com", "okta-gov.com", "okta.mil", "trexcloud.com")
@@ -25,6 +33,11 @@ HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # Okta client ids are "0oa" + 17 base-62 characters (developer.okta.com/docs/reference/api/apps).
 OKTA_CLIENT_ID = re.compile(r"^0oa[0-9A-Za-z]{17}$")
 CLIENT_SECRET_LIKE = re.compile(r"^[0-9A-Za-z_\-]{40,}$")
+# A live check waits at most 3 s to connect (DNS included) and 2 s for each read, and gives up once
+# 5 s have passed in all; a discovery document is a few kilobytes.
+LIVE_CHECK_TIMEOUT = httpx.Timeout(2.0, connect=3.0)
+LIVE_CHECK_SECONDS = 5.0
+LIVE_CHECK_MAX_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -184,20 +197,27 @@ class OrgMetadata:
 def probe_okta_origin(origin: str, *, http: httpx.Client) -> tuple[DomainCheck, OrgMetadata | None]:
     """Fetch `{origin}/.well-known/openid-configuration` and check it is an Okta org's.
 
-    Each failure gets its own message: DNS, timeout, TLS, refused, not an Okta org, issuer mismatch.
+    Each failure gets its own message: DNS, timeout, TLS, refused, not an Okta org, issuer mismatch,
+    an endpoint elsewhere than the domain. A non-public address gets one message whatever its port
+    or state, so the check can't be used to map a private network.
     https://developer.okta.com/docs/reference/api/oidc/#well-known-openid-configuration
     """
     host = urlsplit(origin).hostname or origin
     url = origin + "/.well-known/openid-configuration"
     try:
-        response = http.get(url, headers={"Accept": "application/json"})
+        with live_check_slot():
+            status, body = _fetch(http, "GET", url, headers={"Accept": "application/json"})
+    except LiveCheckRefusedError as refused:
+        return DomainCheck("error", refused.message, code="slow_down"), None
+    except DestinationRefusedError:
+        return DomainCheck("error", not_public_message(host), code="not_public"), None
     except httpx.TimeoutException:
         return DomainCheck(
             "error", f"{host} did not answer in time. Check the domain, or try again.", code="timeout"
         ), None
     except httpx.ConnectError as error:
         return _connect_failure(host, error), None
-    except httpx.HTTPError:
+    except (httpx.HTTPError, _ResponseTooLargeError):
         return DomainCheck(
             "error", f"Signet could not talk to {host}. Try again in a moment.", code="unreachable"
         ), None
@@ -207,10 +227,14 @@ def probe_okta_origin(origin: str, *, http: httpx.Client) -> tuple[DomainCheck, 
         "console's top-right menu (e.g. dev-123456.okta.com).",
         code="not_okta",
     )
-    if response.status_code != 200:
+    if status == 429:
+        return DomainCheck(
+            "error", f"{host} asked Signet to slow down. Try again in a minute.", code="slow_down"
+        ), None
+    if status != 200:
         return not_okta, None
     try:
-        document = response.json()
+        document: Any = json.loads(body)
     except ValueError:
         return not_okta, None
     if not isinstance(document, dict):
@@ -226,6 +250,14 @@ def probe_okta_origin(origin: str, *, http: httpx.Client) -> tuple[DomainCheck, 
             "(not a custom authorization server or another address for it).",
             code="issuer_mismatch",
         ), None
+    foreign = _endpoint_elsewhere(document, origin)
+    if foreign is not None:
+        return DomainCheck(
+            "error",
+            f"{host}'s sign-in settings send {foreign} to another address than {origin}. Signet only "
+            "talks to the Okta domain itself, so it won't use this one.",
+            code="endpoint_elsewhere",
+        ), None
     # The org authorization server (the only one that can grant okta.* scopes) lives at /oauth2/v1.
     if endpoints["authorization_endpoint"] != origin + "/oauth2/v1/authorize":
         return not_okta, None
@@ -237,6 +269,55 @@ def probe_okta_origin(origin: str, *, http: httpx.Client) -> tuple[DomainCheck, 
         revocation_endpoint=revocation if isinstance(revocation, str) else None,
     )
     return DomainCheck("ok", f"Found the Okta org at {host}.", origin=origin, code="verified"), metadata
+
+
+def not_public_message(host: str) -> str:
+    """The one answer for every address Signet refuses (private, loopback, link-local, plain http...)."""
+    return (
+        f"Signet only connects to Okta over https at a public internet address, and {host} is not one, "
+        "so Signet did not contact it. Use your org's Okta domain (e.g. dev-123456.okta.com)."
+    )
+
+
+def _endpoint_elsewhere(document: dict[str, Any], origin: str) -> str | None:
+    """The name of the first endpoint in the discovery document that is not on `origin`, if any."""
+    for key, value in document.items():
+        if not (key.endswith("_endpoint") or key == "jwks_uri") or not isinstance(value, str):
+            continue
+        if _origin_of(value) != _origin_of(origin):
+            return key
+    return None
+
+
+def _origin_of(url: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    default = {"https": 443, "http": 80}.get(scheme)
+    return scheme, (parts.hostname or "").rstrip(".").lower(), None if port == default else port
+
+
+class _ResponseTooLargeError(Exception):
+    """A live check's answer was larger than any Okta answer to it could be."""
+
+
+def _fetch(http: httpx.Client, method: str, url: str, **kwargs: Any) -> tuple[int, bytes]:
+    """Send one live-check request with short timeouts, an overall deadline and a size cap."""
+    deadline = time.monotonic() + LIVE_CHECK_SECONDS
+    # No retries and no waiting for rate limits (max_wait=0): the admin is watching the form.
+    extensions = request_extensions(max_wait=0)
+    with http.stream(method, url, timeout=LIVE_CHECK_TIMEOUT, extensions=extensions, **kwargs) as response:
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > LIVE_CHECK_MAX_BYTES:
+                raise _ResponseTooLargeError(url)
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout("The live check took too long", request=response.request)
+        return response.status_code, bytes(body)
 
 
 def _connect_failure(host: str, error: httpx.ConnectError) -> DomainCheck:
@@ -281,20 +362,23 @@ def probe_client_id(
     error check, or None when Okta knows the client or couldn't be asked.
     """
     try:
-        response = http.post(
-            token_endpoint,
-            data={
-                "grant_type": "authorization_code",
-                "code": "signet-client-id-probe",
-                "redirect_uri": redirect_uri,
-                "client_id": client_id,
-                "code_verifier": "signet-client-id-probe-" + "0" * 24,
-            },
-            headers={"Accept": "application/json"},
-        )
-    except httpx.HTTPError:
+        with live_check_slot(counted=False):  # it follows a domain check, which was counted
+            status, _ = _fetch(
+                http,
+                "POST",
+                token_endpoint,
+                data={
+                    "grant_type": "authorization_code",
+                    "code": "signet-client-id-probe",
+                    "redirect_uri": redirect_uri,
+                    "client_id": client_id,
+                    "code_verifier": "signet-client-id-probe-" + "0" * 24,
+                },
+                headers={"Accept": "application/json"},
+            )
+    except (httpx.HTTPError, LiveCheckRefusedError, _ResponseTooLargeError):
         return None
-    if response.status_code == 401:
+    if status == 401:
         return ClientIdCheck(
             "error",
             "Okta doesn't know this Client ID. Copy it again from the app's General tab (step 7).",

@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from webapp.crypto import SecretBox, secret_box_from_config
 from webapp.db import Database
 from webapp.extensions import db
+from webapp.netguard import GuardedTransport
 from webapp.sources.okta.api import OktaApi
 from webapp.sources.okta.http import OktaTransport, RetryPolicy, build_client
 from webapp.sources.okta.ratelimit import DEFAULT_RESERVE_FRACTION, RateLimits
@@ -78,8 +79,8 @@ class OktaState:
 
     def _http_unlocked(self) -> httpx.Client:
         if self._http is None:
-            # The transport that really sends (the address guard plugs in here).
-            sender = httpx.HTTPTransport()
+            # Only public https addresses (loopback too with OKTA_ALLOW_LOOPBACK): webapp/netguard.py.
+            sender = GuardedTransport(allow_loopback=self._allow_loopback)
             self._transport = OktaTransport(
                 sender, limits=RateLimits(reserve_fraction=self._reserve_fraction), policy=self._policy
             )
