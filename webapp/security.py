@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from webapp import request_guard
 from webapp.accounts import store as accounts
 from webapp.extensions import db, htmx, login_manager
 from webapp.rendering import current_path, redirect_to, render
@@ -65,6 +66,8 @@ def client_ip() -> str:
 
 def init_app(app: Flask) -> None:
     """Install the login guard, security headers and error handlers."""
+    # First: no view, not even the login guard's, sees a NUL byte or runs for a state-changing HEAD.
+    app.before_request(_refuse_hostile_request)
     app.before_request(_require_admin)
     app.after_request(_add_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -94,6 +97,16 @@ def _needs_admin() -> bool:
     return view is not None and not getattr(view, "is_public", False)
 
 
+def _refuse_hostile_request() -> Response | None:
+    refusal = request_guard.refusal_for(current_app_view())
+    if refusal is None:
+        return None
+    response = render_error(refusal.status, refusal.message)
+    if refusal.allow:
+        response.headers["Allow"] = refusal.allow
+    return response
+
+
 def _require_admin() -> Response | None:
     if not _needs_admin():
         return None
@@ -114,7 +127,8 @@ def current_app_view() -> Callable[..., Any] | None:
 
 def _unauthorized() -> Response:
     # For htmx, HX-Redirect makes the browser load the login page instead of swapping it into a card.
-    return redirect_to(url_for("auth.login", next=current_path()))
+    # An OAuth callback's code and state must not travel on in `next` (PITFALLS 7.3).
+    return redirect_to(url_for("auth.login", next=request_guard.without_secret_query(current_path())))
 
 
 def _add_security_headers(response: Response) -> Response:
