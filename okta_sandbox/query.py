@@ -208,18 +208,31 @@ def _comparison(attribute: str, op: str, value: Any, *, ignore_case: bool) -> Pr
 
     def predicate(user: UserRecord) -> bool:
         actual = getter(user)
-        if actual is None or value is None:
-            return op == "eq" and actual is None and value is None
-        if isinstance(actual, str) and isinstance(value, str):
-            actual = actual.casefold() if ignore_case else actual
-        elif isinstance(actual, str) != isinstance(value, str) and not isinstance(actual, datetime):
-            return False
-        try:
-            return bool(compare(actual, value))
-        except TypeError:
-            return False
+        if isinstance(actual, list) and value is not None:
+            # "If any element matches the search term, the entire array (object) is returned."
+            # (SPEC-M listUsers `search`, after SCIM RFC 7644 §3.4.2.2.)
+            return any(_matches(compare, op, element, value, ignore_case) for element in actual)
+        return _matches(compare, op, actual, value, ignore_case)
 
     return predicate
+
+
+def _matches(
+    compare: Callable[[Any, Any], bool], op: str, actual: Any, value: Any, ignore_case: bool
+) -> bool:
+    """One comparison; values of different kinds (string, number, boolean, date) never match."""
+    if actual is None or value is None:
+        return op == "eq" and actual is None and value is None
+    if isinstance(actual, str) and isinstance(value, str):
+        actual = actual.casefold() if ignore_case else actual
+    elif isinstance(actual, str) != isinstance(value, str) and not isinstance(actual, datetime):
+        return False
+    if isinstance(actual, bool) != isinstance(value, bool):
+        return False  # `true` is not 1 (Python would say it is)
+    try:
+        return bool(compare(actual, value))
+    except TypeError:
+        return False
 
 
 _COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {

@@ -21,9 +21,12 @@ from okta_sandbox.models import USER_STATUSES, UserRecord
 from okta_sandbox.seed_data import (
     DEPARTMENTS,
     FIRST_NAMES,
+    FTE_VALUES,
+    LANGUAGE_NAMES,
     LAST_NAMES,
     PLACES,
     PRONOUNS,
+    SECOND_LANGUAGES,
     SPECIAL_TEAMMATES,
     Place,
 )
@@ -102,8 +105,35 @@ def _unique_login(local: str, existing_logins: set[str], next_suffix: dict[str, 
     return login
 
 
+def _custom_values(rng: random.Random, place: Place, status: str, *, is_manager: bool) -> dict[str, Any]:
+    """The non-string custom attributes, drawn from their own rng (the same draws for everyone).
+
+    Not-yet-started teammates (STAGED, PROVISIONED) have ``yearsOfService`` and ``fte`` present
+    but null; about one in ten has ``languages`` null.
+    """
+    languages = [LANGUAGE_NAMES.get(place.language, "English")]
+    second = rng.choice(SECOND_LANGUAGES)
+    if rng.random() < 0.4 and second not in languages:
+        languages.append(second)
+    no_languages = rng.random() < 0.1
+    started = status not in ("STAGED", "PROVISIONED")
+    years = rng.randrange(0, 25)
+    fte = rng.choice(FTE_VALUES)
+    return {
+        "languages": None if no_languages else languages,
+        "yearsOfService": years if started else None,
+        "fte": fte if started else None,
+        "isManager": is_manager,
+    }
+
+
 def _profile(
-    rng: random.Random, who: _Identity, login: str, index: int, managers: list[UserRecord]
+    rng: random.Random,
+    who: _Identity,
+    login: str,
+    index: int,
+    managers: list[UserRecord],
+    custom: dict[str, Any],
 ) -> dict[str, Any]:
     """The required attributes, plus the rest of a full profile when the teammate has a place."""
     profile: dict[str, Any] = {"login": login, "firstName": who.first, "lastName": who.last, "email": login}
@@ -135,6 +165,7 @@ def _profile(
             manager = managers[rng.randrange(len(managers))]
             profile["manager"] = manager.profile.get("displayName", manager.profile["firstName"])
             profile["managerId"] = manager.id
+        profile.update(custom)
     profile.update(who.extras)
     return profile
 
@@ -177,18 +208,32 @@ def _record(rng: random.Random, status: str, profile: dict[str, Any], type_id: s
 
 
 def generate_users(
-    rng: random.Random, count: int, *, type_id: str, existing_logins: set[str]
+    rng: random.Random,
+    count: int,
+    *,
+    type_id: str,
+    existing_logins: set[str],
+    custom_rng: random.Random | None = None,
 ) -> Iterator[UserRecord]:
-    """Yield ``count`` deterministic teammates drawn from ``rng``."""
+    """Yield ``count`` deterministic teammates drawn from ``rng``.
+
+    ``custom_rng`` draws the non-string custom attributes. It is separate from ``rng`` so that
+    adding them changed no id or other value; callers seed it from the org seed.
+    """
+    custom_rng = custom_rng if custom_rng is not None else random.Random("custom-attributes")
     places_by_city = {place.city: place for place in PLACES}
     next_suffix: dict[str, int] = {}
     managers: list[UserRecord] = []
     for index in range(count):
         who = _identity(rng, index, places_by_city)
         login = _unique_login(who.local, existing_logins, next_suffix)
-        profile = _profile(rng, who, login, index, managers)
-        user = _record(rng, who.status, profile, type_id)
         # A bounded pool of managers keeps reporting lines shallow and realistic.
-        if who.status == "ACTIVE" and who.place is not None and len(managers) < max(3, count // 8):
+        is_manager = who.status == "ACTIVE" and who.place is not None and len(managers) < max(3, count // 8)
+        custom = {}
+        if who.place is not None:
+            custom = _custom_values(custom_rng, who.place, who.status, is_manager=is_manager)
+        profile = _profile(rng, who, login, index, managers, custom)
+        user = _record(rng, who.status, profile, type_id)
+        if is_manager:
             managers.append(user)
         yield user

@@ -262,13 +262,50 @@ CUSTOM_ATTRIBUTES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
         "string",
         {"description": "Public LinkedIn profile URL", "unique": "UNIQUE_VALIDATED", "maxLength": 200},
     ),
+    # Real orgs carry non-string custom attributes too (FACTS.md §8): arrays, integers, numbers,
+    # booleans, and attributes present with a null value.
+    (
+        "languages",
+        "Languages",
+        "array",
+        {"description": "Languages the teammate works in", "items": {"type": "string"}},
+    ),
+    ("yearsOfService", "Years of service", "integer", {"description": "Whole years since the start date"}),
+    ("fte", "FTE", "number", {"description": "Full-time equivalent (1.0 is full time)"}),
+    ("isManager", "Is a people manager", "boolean", {"description": "Has direct reports"}),
 )
+LANGUAGE_NAMES = {
+    "en": "English",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "pt": "Portuguese",
+    "ja": "Japanese",
+    "da": "Danish",
+}
+SECOND_LANGUAGES = ("English", "Spanish", "French", "German", "Mandarin", "Hindi", "Arabic", "Italian")
+FTE_VALUES = (1.0, 1.0, 1.0, 1.0, 0.8, 0.6, 0.5)
 
 # Hand-written edge cases: (firstName, lastName, login local part, department index, place city, extras).
 SPECIAL_TEAMMATES: tuple[tuple[str, str, str, int, str, dict[str, Any]], ...] = (
-    ("Zoë", "Faure", "zoe.faure", 4, "Paris", {"pronouns": "she/her", "honorificPrefix": "Dr."}),
-    ("José", "Núñez", "jose.nunez", 3, "Madrid", {"middleName": "María", "nickName": "Pepe"}),
-    ("娜", "李", "li.na", 0, "Tokyo", {"displayName": "李娜", "pronouns": "she/her"}),
+    (
+        "Zoë",
+        "Faure",
+        "zoe.faure",
+        4,
+        "Paris",
+        {"pronouns": "she/her", "honorificPrefix": "Dr.", "languages": ["English", "French"]},
+    ),
+    # Present with null values, as real profiles send unset custom attributes.
+    (
+        "José",
+        "Núñez",
+        "jose.nunez",
+        3,
+        "Madrid",
+        {"middleName": "María", "nickName": "Pepe", "fte": None, "languages": None},
+    ),
+    ("娜", "李", "li.na", 0, "Tokyo", {"displayName": "李娜", "pronouns": "she/her", "fte": 0.8}),
     (
         "Søren",
         "Ærø",

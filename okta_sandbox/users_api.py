@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import random
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, Literal
@@ -69,8 +70,16 @@ class UsersMixin(SchemaMixin):
             password=ADMIN_PASSWORD,
         )
         records = [admin]
+        # The non-string custom attributes have their own rng: adding them left every id unchanged.
+        custom_rng = random.Random(f"custom-attributes:{self.seed}")
         records.extend(
-            generate_users(self._rng, count, type_id=self.user_type_id, existing_logins={ADMIN_LOGIN})
+            generate_users(
+                self._rng,
+                count,
+                type_id=self.user_type_id,
+                existing_logins={ADMIN_LOGIN},
+                custom_rng=custom_rng,
+            )
         )
         self._set_users(records, admins={admin.id})
 

@@ -330,7 +330,15 @@ def test_user_schema_has_31_base_attributes_in_order_plus_custom(
     assert base == [name for name, _, _ in BASE_ATTRIBUTES] and len(base) == 31
     assert base[:3] == ["login", "firstName", "lastName"] and base[-2:] == ["managerId", "manager"]
     custom = schema["definitions"]["custom"]["properties"]
-    assert list(custom) == ["pronouns", "linkedinUrl", "costCode"]
+    assert list(custom) == [
+        "pronouns",
+        "linkedinUrl",
+        "languages",
+        "yearsOfService",
+        "fte",
+        "isManager",
+        "costCode",
+    ]
     assert custom["linkedinUrl"]["unique"] == "UNIQUE_VALIDATED"
     assert schema["id"] == f"{sandbox.origin}/meta/schemas/user/default"
     assert schema["definitions"]["base"]["required"] == ["login", "firstName", "lastName", "email"]
