@@ -14,7 +14,6 @@ that works. Until then the old tokens keep working and the connection keeps its 
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 
 import httpx
@@ -249,7 +248,7 @@ def _exchange(
         )
     # `openid` is always requested, so an id_token must come back carrying this attempt's nonce.
     claims = oauth.unverified_claims(token_set.id_token or "")
-    if not hmac.compare_digest(str(claims.get("nonce", "")), attempt.nonce):
+    if not attempt.nonce_matches(str(claims.get("nonce", ""))):
         raise ConnectProblem(
             "nonce_mismatch",
             "Okta's reply did not match this attempt. Click Connect Okta to start again.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 from enum import StrEnum
 
@@ -93,7 +95,10 @@ class OAuthAttempt(SQLModel, table=True):
     __tablename__ = "oauth_attempts"
 
     id: int | None = Field(default=None, primary_key=True)
-    state: str = Field(max_length=100, unique=True)
+    # SHA-256 (hex) of the `state` and `nonce` sent to Okta, never the values: the callback's state is
+    # looked up by its hash and the id_token's nonce compared by hash, so a copy of the database (or
+    # a backup) can't be used to complete a sign-in that is in flight.
+    state_hash: str = Field(max_length=64, unique=True)
     admin_id: int = Field(foreign_key="admin_users.id", ondelete="CASCADE")
     okta_origin: str = Field(max_length=300)
     client_id: str = Field(max_length=100)
@@ -101,7 +106,19 @@ class OAuthAttempt(SQLModel, table=True):
     code_verifier_ciphertext: str = Field(sa_type=Text)
     # A DPoP key pair made for this attempt (encrypted), used if the app turns out to require DPoP.
     dpop_key_ciphertext: str | None = Field(default=None, sa_type=Text)
-    nonce: str = Field(max_length=100)
+    nonce_hash: str = Field(max_length=64)
     created_at: datetime = timestamp_field()
     expires_at: datetime = timestamp_field()
     used_at: datetime | None = timestamp_field(nullable=True)
+
+    def nonce_matches(self, nonce: str) -> bool:
+        """Whether `nonce` (from the id_token) is the one this attempt sent, compared in constant time."""
+        return hmac.compare_digest(secret_digest(nonce), self.nonce_hash)
+
+
+def secret_digest(value: str) -> str:
+    """The SHA-256 of a one-time secret (state, nonce), hex: what is stored instead of the secret.
+
+    A plain hash is enough: both are 128-bit-or-more random values, so there is nothing to guess.
+    """
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
 
 from webapp.db import utcnow
-from webapp.sources.okta.models import OAuthAttempt, OktaConnection, OktaSetupProgress
+from webapp.sources.okta.models import OAuthAttempt, OktaConnection, OktaSetupProgress, secret_digest
 
 CONNECTION_ID = 1
 PROGRESS_ID = 1
@@ -82,17 +82,20 @@ def create_attempt(
     nonce: str,
     dpop_key_ciphertext: str | None = None,
 ) -> OAuthAttempt:
-    """Record a new connect attempt (and drop attempts too old to matter)."""
+    """Record a new connect attempt (and drop attempts too old to matter).
+
+    `state` and `nonce` are kept only as hashes (`OAuthAttempt.state_hash`, `.nonce_hash`).
+    """
     session.exec(delete(OAuthAttempt).where(col(OAuthAttempt.expires_at) < utcnow() - timedelta(days=1)))
     attempt = OAuthAttempt(
-        state=state,
+        state_hash=secret_digest(state),
         admin_id=admin_id,
         okta_origin=okta_origin,
         client_id=client_id,
         redirect_uri=redirect_uri,
         code_verifier_ciphertext=code_verifier_ciphertext,
         dpop_key_ciphertext=dpop_key_ciphertext,
-        nonce=nonce,
+        nonce_hash=secret_digest(nonce),
         expires_at=utcnow() + ATTEMPT_LIFETIME,
     )
     session.add(attempt)
@@ -106,16 +109,17 @@ def claim_attempt(*, session: Session, state: str, admin_id: int) -> OAuthAttemp
     """
     if not state:
         return None
+    state_hash = secret_digest(state)
     result = session.exec(
         update(OAuthAttempt)
-        .where(col(OAuthAttempt.state) == state)
+        .where(col(OAuthAttempt.state_hash) == state_hash)
         .where(col(OAuthAttempt.admin_id) == admin_id)
         .where(col(OAuthAttempt.used_at).is_(None))
         .values(used_at=utcnow())
     )
     if result.rowcount != 1:
         return None
-    return session.exec(select(OAuthAttempt).where(OAuthAttempt.state == state)).first()
+    return session.exec(select(OAuthAttempt).where(OAuthAttempt.state_hash == state_hash)).first()
 
 
 def callback_pending(*, session: Session, admin_id: int) -> bool:
