@@ -66,5 +66,9 @@ class SandboxCore:
         """Hook: the user was deactivated, suspended or deleted (areas above drop its sessions/tokens)."""
 
     def _stamp(self) -> datetime:
-        """The sandbox time as Okta stamps records: milliseconds kept (see :meth:`SandboxClock.now`)."""
-        return self.clock.now()
+        """The sandbox time as Okta stamps records: whole seconds, served as ``...:SS.000Z``.
+
+        Real responses always show ``.000Z`` (FACTS.md §2, §8). Stamping at the precision that
+        is served keeps ``lastUpdated gt "<a user's own lastUpdated>"`` from matching that user.
+        """
+        return self.clock.now().replace(microsecond=0)

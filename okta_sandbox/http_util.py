@@ -14,8 +14,10 @@ from okta_sandbox.sandbox import OktaSandbox
 JSON_TYPE = "application/json"
 EXTENSION_KEY = "okta_sandbox"
 SESSION_COOKIE = "sid"
-# Real token responses: "Cache-Control: no-store" plus "Pragma: no-cache" (RFC 6749 §5.1).
-TOKEN_CACHE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# Recorded 2026 responses, the token endpoint's included (FACTS.md §8; RFC 6749 §5.1 asks for
+# no-store): "Cache-Control: no-cache, no-store", "Pragma: no-cache", "Expires: 0".
+NO_CACHE = "no-cache, no-store"
+TOKEN_CACHE_HEADERS = {"Cache-Control": NO_CACHE, "Pragma": "no-cache", "Expires": "0"}
 
 
 def sandbox_of() -> OktaSandbox:

@@ -31,8 +31,13 @@ _MULTIPLE_CREDENTIALS = (
 
 
 @bp.get("/.well-known/openid-configuration")
+@bp.get("/.well-known/oauth-authorization-server")
 def openid_configuration() -> BaseResponse:
-    """Org-AS OIDC discovery; an unknown ``?client_id=`` is a 400 Okta error object."""
+    """Org-AS discovery; an unknown ``?client_id=`` is a 400 Okta error object.
+
+    The RFC 8414 path at the org root serves the same document, ``issuer`` = the origin: SPEC-O
+    lists it only for custom servers (FACTS.md §1), but RFC 8414 §3 clients look it up there.
+    """
     sandbox = sandbox_of()
     client_id = request.args.get("client_id")
     if client_id is not None and sandbox.get_app(client_id) is None:

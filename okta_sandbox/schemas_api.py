@@ -131,7 +131,7 @@ class SchemaMixin(SandboxCore):
                 "method": "GET",
             },
             "type": {
-                "rel": "self",
+                "rel": "type",  # as real orgs send it (FACTS.md §8)
                 "href": f"{origin}/api/v1/meta/types/user/{self.user_type_id}",
                 "method": "GET",
             },

@@ -57,8 +57,14 @@ def _digits(rng: random.Random, pattern: str) -> str:
 
 
 def _ms(rng: random.Random, base: datetime, max_days: float) -> datetime:
-    """``base`` plus a random offset up to ``max_days``, with Okta's millisecond precision."""
+    """``base`` plus a random offset up to ``max_days`` (drawn in milliseconds: the draws, and so
+    every id, stay as they were when stamps kept milliseconds; :func:`_second` truncates)."""
     return base + timedelta(milliseconds=rng.randrange(max(1, int(max_days * 86_400_000))))
+
+
+def _second(moment: datetime | None) -> datetime | None:
+    """Okta's precision: whole seconds, served as ``.000Z`` (FACTS.md §8). Truncation keeps order."""
+    return moment.replace(microsecond=0) if moment is not None else None
 
 
 @dataclass(slots=True)
@@ -195,12 +201,12 @@ def _record(rng: random.Random, status: str, profile: dict[str, Any], type_id: s
     return UserRecord(
         id=okta_id(USER_PREFIX, rng),
         status=status,
-        created=created,
-        activated=activated,
-        status_changed=status_changed,
-        last_login=last_login,
-        last_updated=last_updated,
-        password_changed=password_changed,
+        created=created.replace(microsecond=0),
+        activated=_second(activated),
+        status_changed=_second(status_changed),
+        last_login=_second(last_login),
+        last_updated=last_updated.replace(microsecond=0),
+        password_changed=_second(password_changed),
         type_id=type_id,
         profile=profile,
         password=USER_PASSWORD,

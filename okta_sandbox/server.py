@@ -10,6 +10,7 @@ rate limits, injected faults and the request log (FACTS.md §4).
 from __future__ import annotations
 
 import contextlib
+import secrets
 import socket
 import threading
 import time
@@ -24,7 +25,14 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 from okta_sandbox import errors, routes_api, routes_authorize, routes_token
 from okta_sandbox.discovery import OKTA_RESPONSE_MODES, OKTA_RESPONSE_TYPES
 from okta_sandbox.errors import ApiError
-from okta_sandbox.http_util import EXTENSION_KEY, JSON_TYPE, SESSION_COOKIE, api_error_response, sandbox_of
+from okta_sandbox.http_util import (
+    EXTENSION_KEY,
+    JSON_TYPE,
+    NO_CACHE,
+    SESSION_COOKIE,
+    api_error_response,
+    sandbox_of,
+)
 from okta_sandbox.limits import RateLimitStatus, rate_limit_buckets, rate_limit_family
 from okta_sandbox.models import RequestRecord
 from okta_sandbox.routes_api import MAX_LIMIT
@@ -142,10 +150,11 @@ def _before_request() -> Response | None:
 
 
 def _after_request(response: Response) -> Response:
-    """Rate-limit headers, the ``malformed_json`` fault, and the request log."""
+    """Okta's common headers, rate-limit headers, the ``malformed_json`` fault, the request log."""
     if request.path.startswith(CONTROL_PREFIX):
         return response
     sandbox = sandbox_of()
+    _okta_headers(response)
     family = g.get("family")
     if family is not None:
         rate = g.get("rate") or sandbox.peek_rate_limit(family)
@@ -162,6 +171,17 @@ def _after_request(response: Response) -> Response:
         response.content_type = JSON_TYPE
     sandbox.record_request(_record(request, response.status_code, fault_kind, sandbox))
     return response
+
+
+def _okta_headers(response: Response) -> None:
+    """What every recorded Okta response carries (FACTS.md §8): a unique ``X-Okta-Request-Id`` and,
+    unless the endpoint says otherwise (the JWKS), ``Cache-Control: no-cache, no-store``,
+    ``Pragma: no-cache`` and ``Expires: 0``."""
+    response.headers["X-Okta-Request-Id"] = secrets.token_hex(16)
+    if "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = NO_CACHE
+        response.headers["Pragma"] = "no-cache"
+        response.headers["Expires"] = "0"
 
 
 # ---------------------------------------------------------------------- server

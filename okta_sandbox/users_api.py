@@ -178,9 +178,9 @@ class UsersMixin(SchemaMixin):
 
     def _touch(self, user: UserRecord) -> None:
         now = self._stamp()
-        # lastUpdated must move forward even when the clock is frozen, or incremental syncs
-        # using `lastUpdated gt` would miss back-to-back changes.
-        user.last_updated = max(now, user.last_updated + timedelta(milliseconds=1))
+        # lastUpdated moves forward (by at least Okta's one-second precision) even when the clock
+        # is frozen, so incremental syncs using `lastUpdated gt` see back-to-back changes.
+        user.last_updated = max(now, user.last_updated + timedelta(seconds=1))
         user.list_json = None
 
     def set_status(self, user_id: str, status: str) -> dict[str, Any]:

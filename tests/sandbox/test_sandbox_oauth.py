@@ -72,7 +72,9 @@ def test_full_pkce_flow_returns_valid_tokens(flow: Flow, org: OktaSandbox, okta_
     assert params["state"] == flow.state
     response = flow.exchange(params["code"])
     assert response.status_code == 200
-    assert response.headers["cache-control"] == "no-store"
+    # Recorded 2026 token responses send "no-cache, no-store" (FACTS §8); RFC 6749 §5.1 needs no-store.
+    assert response.headers["cache-control"] == "no-cache, no-store"
+    assert response.headers["pragma"] == "no-cache" and response.headers["expires"] == "0"
     body = response.json()
     okta_spec.validate("TokenResponse", body)
     assert list(body) == ["token_type", "expires_in", "access_token", "scope", "refresh_token", "id_token"]

@@ -468,13 +468,14 @@ def test_filter_values_are_case_sensitive_unlike_search(
     assert search_ids(http, admin_headers, search='profile.firstName eq "zoë"')
 
 
-def test_timestamps_compare_at_millisecond_precision(http: httpx.Client, org: OktaSandbox) -> None:
-    """Okta keeps milliseconds: `gt` a user's own lastUpdated excludes it, `ge` includes it."""
+def test_timestamps_compare_at_okta_precision(http: httpx.Client, org: OktaSandbox) -> None:
+    """Stamps are served as Okta sends them (`.000Z`, FACTS §8) and compared at that precision:
+    `gt` a user's own lastUpdated excludes it, `ge` includes it."""
     org.clock.freeze(datetime(2030, 1, 1, 12, 0, 0, 123456, tzinfo=UTC))
     admin_headers = {"Authorization": f"Bearer {org.issue_tokens_for_tests()['access_token']}"}
     user = org.update_user(org.list_users()[0]["id"], profile={"title": "Changed"})
     stamp = user["lastUpdated"]
-    assert stamp == "2030-01-01T12:00:00.123Z"
+    assert stamp == "2030-01-01T12:00:00.000Z"
     assert search_ids(http, admin_headers, filter=f'lastUpdated gt "{stamp}"') == []
     assert search_ids(http, admin_headers, filter=f'lastUpdated ge "{stamp}"') == [user["id"]]
     assert search_ids(http, admin_headers, search=f'lastUpdated le "{stamp}" and id eq "{user["id"]}"')
