@@ -7,11 +7,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, flash, make_response, redirect, request, url_for
 from flask_login import current_user
 
-from webapp.audit.store import record_event
+from webapp.audit.record import audit_request
 from webapp.extensions import db
 from webapp.rendering import base_url, redirect_to, render, wants_fragment
 from webapp.request_guard import changes_state_on_get, secret_query
-from webapp.security import client_ip
 from webapp.sources.okta import store, wizard
 from webapp.sources.okta.connect import (
     ConnectProblem,
@@ -240,14 +239,7 @@ def _popup_result(
         store.record_connect_problem(
             session=db.session, code=problem.code, message=problem.message, step=problem.step
         )
-        record_event(
-            session=db.session,
-            action="okta.connect_failed",
-            actor=current_user,
-            summary=f"{problem.code}: {problem.message}",
-            ip_address=client_ip(),
-        )
-        db.session.commit()
+        audit_request("okta.connect_failed", f"{problem.code}: {problem.message}")  # commits
     return render(
         "sources/okta/popup_result.html",
         problem=problem,
