@@ -13,8 +13,18 @@ CHROMIUM := /usr/bin/chromium
 # The runtime and dev installs are remembered by stamp files, so a second `make run` does not reinstall.
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
+# Every dependency is pinned, with its hashes, in these lock files: an install is reproducible and can
+# be audited (`make audit`). After changing dependencies in pyproject.toml, run `make lock`.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+# The lock and audit tools live in a venv of their own, so they never mix with Signet's packages.
+TOOLS := $(VENV)/tools
+UV_VERSION := 0.13.9
+PIP_AUDIT_VERSION := 2.10.1
+UV_COMPILE := $(TOOLS)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock" --quiet $(if $(UPGRADE),--upgrade)
 
-.PHONY: help install install-dev chromium migrate run create-admin test lint typecheck pytest demo bench clean
+.PHONY: help install install-dev lock audit chromium migrate run create-admin test lint typecheck pytest demo bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/\$$(HOST)/$(HOST)/g' -e 's/\$$(PORT)/$(PORT)/g' \
@@ -25,17 +35,30 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(RUNTIME_STAMP): $(LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
-$(DEV_STAMP): pyproject.toml $(RUNTIME_STAMP)
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(DEV_STAMP): $(DEV_LOCK) $(RUNTIME_STAMP)
+	$(BIN)/pip install --quiet --require-hashes -r $(DEV_LOCK)
 	@touch $@
 
-install: $(RUNTIME_STAMP)  ## Create .venv and install Signet
+install: $(RUNTIME_STAMP)  ## Create .venv and install Signet (exact versions from requirements.lock)
 
-install-dev: $(DEV_STAMP)  ## Also install the test and lint tools
+install-dev: $(DEV_STAMP)  ## Also install the test and lint tools (requirements-dev.lock)
+
+$(TOOLS)/bin/python: | $(BIN)/python
+	$(PYTHON) -m venv $(TOOLS)
+
+lock: | $(TOOLS)/bin/python  ## Re-pin dependencies after editing pyproject.toml (UPGRADE=1: newest allowed)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+	$(UV_COMPILE) -o $(LOCK)
+	$(UV_COMPILE) --extra dev --constraint $(LOCK) -o $(DEV_LOCK)
+
+audit: | $(TOOLS)/bin/python  ## Check every pinned dependency for known vulnerabilities (pip-audit)
+	$(TOOLS)/bin/pip install --quiet "pip-audit==$(PIP_AUDIT_VERSION)"
+	$(TOOLS)/bin/pip-audit --disable-pip --require-hashes -r $(LOCK) -r $(DEV_LOCK)
 
 chromium:  ## Make sure Debian's chromium is there for the browser tests
 	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
