@@ -146,3 +146,16 @@ def test_a_long_rate_limit_during_connect_says_when_to_try_again(
     assert callback.status_code == 400
     assert _problem_code(app) == "rate_limited"
     assert "Try again" in page_text(callback)
+
+
+def test_the_code_exchange_is_retried_after_a_server_error(
+    client: FlaskClient, wizard_filled: Any, app: Flask
+) -> None:
+    """Token requests go through the same transport as API calls: a 503 on the code exchange is
+    retried. (The wizard's live checks, here the Client ID probe, deliberately are not: max_wait=0.)"""
+    org = wizard_filled.sandbox
+    org.clear_request_log()
+    org.inject_fault("http_error", status=503, count=2, path_prefix="/oauth2/v1/token")
+    assert connect_okta(client).status_code == 200
+    token_statuses = [r.status for r in org.request_log() if r.path == "/oauth2/v1/token"]
+    assert token_statuses == [503, 503, 200]  # the probe's 503 (ignored), the exchange's 503, ok
