@@ -1,4 +1,5 @@
-"""Command-line tools: `flask --app wsgi create-admin EMAIL`, `flask --app wsgi migrate`."""
+"""Command-line tools: `flask --app wsgi create-admin EMAIL`, `flask --app wsgi migrate`,
+`flask --app wsgi jobs status`."""
 
 from __future__ import annotations
 
@@ -62,3 +63,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(migrate_command)
     app.cli.add_command(check_schema_command)
+    from jobs.cli import jobs_group  # jobs import webapp: loaded here so that either may load first
+
+    app.cli.add_command(jobs_group)

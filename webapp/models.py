@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from webapp.accounts.models import AdminInvite, AdminUser, LoginAttempt
 from webapp.audit.models import AuditEvent
+from webapp.scheduling.models import SchedulerLease
 from webapp.sources.okta.models import OAuthAttempt, OktaConnection, OktaSetupProgress
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "OAuthAttempt",
     "OktaConnection",
     "OktaSetupProgress",
+    "SchedulerLease",
 ]

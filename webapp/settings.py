@@ -68,6 +68,17 @@ class Settings(BaseSettings):
         description="Seconds a page may wait for Okta's rate limit or retries before it says "
         "'try again in N s' (background jobs wait longer).",
     )
+    SCHEDULER_ENABLED: bool = Field(
+        default=True,
+        description="Run background jobs (Okta sync, clean-ups) in the server's processes; one of them "
+        "leads at a time, so each job runs once per deployment whatever the number of workers or hosts.",
+    )
+    SYNC_INTERVAL_MINUTES: int = Field(
+        default=1,
+        ge=1,
+        le=60,
+        description="Minutes between incremental Okta syncs until an admin picks another interval.",
+    )
     LOG_LEVEL: str = "INFO"
     PROXY_FIX_X_FOR: int = Field(
         default=0, ge=0, le=5, description="How many reverse proxies in front set X-Forwarded-For."
