@@ -163,7 +163,7 @@ def main() -> None:
         log_path = Path(temp) / "gunicorn.log"
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         command = [gunicorn, "--workers", str(args.workers), "--threads", str(args.threads)]
-        command += ["--bind", f"127.0.0.1:{port}", "--timeout", "60", "wsgi:app"]
+        command += ["--bind", f"127.0.0.1:{port}", "--timeout", "60", "--no-control-socket", "wsgi:app"]
         with log_path.open("wb") as log:
             server = subprocess.Popen(command, cwd=args.app_root, env=env, stdout=log, stderr=log)  # noqa: S603
             try:
