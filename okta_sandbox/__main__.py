@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 
 import click
@@ -15,6 +16,7 @@ from okta_sandbox.models import SandboxApp
 from okta_sandbox.sandbox import OktaSandbox
 from okta_sandbox.seed import USER_PASSWORD
 from okta_sandbox.server import SandboxServer
+from okta_sandbox.state_codec import StateFileError
 
 
 def _parse_rate_limits(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, int]:
@@ -68,6 +70,13 @@ def _parse_rate_limits(ctx: click.Context, param: click.Parameter, values: tuple
     default=False,
     help="Require DPoP proofs for the SPA app's tokens (Okta's dpop_bound_access_tokens).",
 )
+@click.option(
+    "--state-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Keep the org in this JSON file: loaded at start if it exists (then --users and --seed are "
+    "ignored), saved after every change and on exit.",
+)
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log each request.")
 def main(
     host: str,
@@ -79,12 +88,18 @@ def main(
     rate_limit_preset: str | None,
     rate_limits: dict[str, int],
     dpop: bool,
+    state_file: Path | None,
     access_log: bool,
 ) -> None:
     """Run a local Okta-compatible org with the control API enabled under /__sandbox/."""
     started = time.perf_counter()
-    sandbox = OktaSandbox(seed=seed, users=users)
-    app = _configure_app(sandbox, client_id=client_id, redirect_uris=redirect_uris)
+    loaded = state_file is not None and state_file.exists()
+    try:
+        sandbox = OktaSandbox(seed=seed, users=users, state_file=state_file)
+    except StateFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    # Options given on the command line win over a loaded state; defaults do not.
+    app = _configure_app(sandbox, client_id=client_id, redirect_uris=redirect_uris, keep=loaded)
     if dpop:
         app = sandbox.set_dpop_required(app.client_id, True)
     if rate_limit_preset is not None:
@@ -93,8 +108,9 @@ def main(
     try:
         server = SandboxServer(sandbox, host=host, port=port, control_api=True, access_log=access_log)
     except OSError as exc:
+        sandbox.close()
         raise click.ClickException(f"Cannot listen on {host}:{port}: {exc}") from exc
-    click.echo(_banner(sandbox, server, app, elapsed=time.perf_counter() - started))
+    click.echo(_banner(sandbox, server, app, elapsed=time.perf_counter() - started, loaded=loaded))
     # `make demo` and process managers stop us with SIGTERM: treat it like Ctrl-C for a clean exit.
     signal.signal(signal.SIGTERM, _interrupt)
     sys.stdout.flush()
@@ -104,23 +120,35 @@ def main(
         pass
     finally:
         server.stop()
+        sandbox.close()  # saves what the state file has not got yet (SIGTERM and Ctrl-C alike)
     click.echo("Okta sandbox stopped.")
 
 
 def _configure_app(
-    sandbox: OktaSandbox, *, client_id: str | None, redirect_uris: tuple[str, ...]
+    sandbox: OktaSandbox, *, client_id: str | None, redirect_uris: tuple[str, ...], keep: bool
 ) -> SandboxApp:
-    """The SPA app the CLI announces: the seeded one, or a new one with ``client_id``."""
+    """The SPA app the CLI announces: the default one, or the one with ``client_id`` (made if new).
+
+    ``keep``: the org came from a state file, so only options actually given change it.
+    """
+    if keep and not client_id and not redirect_uris:
+        return sandbox.default_app
+    target = client_id or sandbox.default_app.client_id
     uris = list(redirect_uris) or [DEFAULT_REDIRECT_URI]
-    if client_id:
-        app = sandbox.register_app(client_id=client_id, redirect_uris=uris)
+    existing = sandbox.get_app(target)
+    if existing is None or (client_id and not keep):
+        app = sandbox.register_app(client_id=target, redirect_uris=uris)
+    elif redirect_uris or not keep:
+        app = sandbox.update_app(target, redirect_uris=uris)
     else:
-        app = sandbox.update_app(sandbox.default_app.client_id, redirect_uris=uris)
+        app = existing
     sandbox.default_app = app
     return app
 
 
-def _banner(sandbox: OktaSandbox, server: SandboxServer, app: SandboxApp, *, elapsed: float) -> str:
+def _banner(
+    sandbox: OktaSandbox, server: SandboxServer, app: SandboxApp, *, elapsed: float, loaded: bool
+) -> str:
     limits = sandbox.rate_limits()
     changed = {name: value for name, value in limits.items() if DEFAULT_RATE_LIMITS[name] != value}
     lines = [
@@ -136,9 +164,16 @@ def _banner(sandbox: OktaSandbox, server: SandboxServer, app: SandboxApp, *, ela
         "  rate limits / minute : "
         + (", ".join(f"{name}={value}" for name, value in changed.items()) or "Okta defaults"),
         f"  DPoP required        : {'yes' if app.dpop_bound_access_tokens else 'no'}",
+        f"  state file           : {_state_line(sandbox, loaded)}",
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)
+
+
+def _state_line(sandbox: OktaSandbox, loaded: bool) -> str:
+    if sandbox.state_file is None:
+        return "none (the org lives in memory only)"
+    return f"{sandbox.state_file} ({'loaded' if loaded else 'new'})"
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

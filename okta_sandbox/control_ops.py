@@ -94,6 +94,18 @@ def rotate_dpop_nonce() -> Response:
     return jsonify(_dpop_state())
 
 
+# state file ------------------------------------------------------------
+
+
+@bp.post("/state/save")
+def save_state() -> Response:
+    """Save the state file now -> ``{"saved": path}`` (400 without a state file)."""
+    sandbox = sandbox_of()
+    if sandbox.state_file is None:
+        raise ValueError("This sandbox has no state file (start it with --state-file)")
+    return jsonify({"saved": str(sandbox.save_state())})
+
+
 # faults ----------------------------------------------------------------
 
 

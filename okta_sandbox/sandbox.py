@@ -8,6 +8,8 @@ call into it; pytest fixtures use it directly. Rules cite FACTS.md
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -20,7 +22,6 @@ from okta_sandbox.limits import (
     RATE_LIMIT_BUCKETS,
     RATE_LIMIT_FAMILIES,
     RATE_LIMIT_PRESETS,
-    LimitsMixin,
     RateLimitStatus,
 )
 from okta_sandbox.oauth_server import (
@@ -30,8 +31,8 @@ from okta_sandbox.oauth_server import (
     OIDC_SCOPES,
     OKTA_SCOPES,
     TXN_LIFETIME,
-    OAuthServerMixin,
 )
+from okta_sandbox.persistence import StateFileMixin
 from okta_sandbox.request_log import REQUEST_LOG_SIZE, RequestLogMixin
 from okta_sandbox.tokens import ALL_TEST_SCOPES, PRUNE_MIN_ISSUED
 from okta_sandbox.user_json import UsersPage
@@ -64,14 +65,23 @@ __all__ = [
 ]
 
 
-class OktaSandbox(OAuthServerMixin, LimitsMixin, FaultsMixin, RequestLogMixin):
+class OktaSandbox(StateFileMixin, FaultsMixin, RequestLogMixin):
     """A thread-safe, in-memory Okta org with seeded users and one SPA app.
 
     ``origin`` is the org's base URL (issuer, audience, link hosts); :class:`SandboxServer`
-    sets it to the address it listens on.
+    sets it to the address it listens on. With ``state_file``, an existing file is loaded
+    instead of seeding (``seed`` and ``users`` are then ignored) and every change is saved to it
+    (see :mod:`okta_sandbox.persistence`); call :meth:`close` to save what is pending.
     """
 
-    def __init__(self, *, seed: int = 1, users: int = 25, origin: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        users: int = 25,
+        origin: str = "",
+        state_file: str | os.PathLike[str] | None = None,
+    ) -> None:
         self._init_core(seed=seed, origin=origin)
         # The order of the seeded draws is fixed: schema and user-type ids, the idp id, the
         # default client id, then the users. Ids then depend on the seed alone.
@@ -79,13 +89,20 @@ class OktaSandbox(OAuthServerMixin, LimitsMixin, FaultsMixin, RequestLogMixin):
         self._init_tokens()
         self._init_apps()
         self._init_users()
-        self._seed_users(users)
         self._init_oauth()
         self._init_dpop()
         self._init_limits()
         self._init_faults()
         self._init_request_log()
-        self.register_app(client_id=self._default_client_id, redirect_uris=[DEFAULT_REDIRECT_URI])
+        self._init_state_file()
+        path = Path(state_file) if state_file is not None else None
+        if path is not None and path.exists():
+            self._load_state_file(path)
+        else:
+            self._seed_users(users)
+            self.register_app(client_id=self._default_client_id, redirect_uris=[DEFAULT_REDIRECT_URI])
+        if path is not None:
+            self._attach_state_file(path)
 
     @property
     def origin(self) -> str:
@@ -112,6 +129,7 @@ class OktaSandbox(OAuthServerMixin, LimitsMixin, FaultsMixin, RequestLogMixin):
                 "apps": [app_to_json(app) for app in self._apps.values()],
                 "defaultClientId": self.default_app.client_id,
                 "rateLimits": dict(self._rate_limits),
+                "stateFile": str(self._state_path) if self._state_path is not None else None,
                 "clock": {"now": okta_timestamp(self.clock.now()), "frozen": self.clock.frozen},
             }
 

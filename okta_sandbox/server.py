@@ -10,6 +10,7 @@ rate limits, injected faults and the request log (FACTS.md §4).
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import socket
 import threading
@@ -249,12 +250,13 @@ class SandboxServer:
         self._server.serve_forever()
 
     def stop(self) -> None:
-        """Stop serving and close the listening socket."""
+        """Stop serving, close the listening socket, and save pending state (with a state file)."""
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
         self._server.server_close()
+        self.sandbox.flush_state()
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -271,9 +273,11 @@ def run_sandbox(
     port: int = 0,
     control_api: bool = False,
     configure: Callable[[OktaSandbox], None] | None = None,
+    state_file: str | os.PathLike[str] | None = None,
 ) -> SandboxServer:
-    """Build a sandbox, let ``configure`` adjust it, and return a started :class:`SandboxServer`."""
-    sandbox = OktaSandbox(seed=seed, users=users)
+    """Build a sandbox (loading ``state_file`` if it exists), let ``configure`` adjust it, and
+    return a started :class:`SandboxServer`."""
+    sandbox = OktaSandbox(seed=seed, users=users, state_file=state_file)
     if configure is not None:
         configure(sandbox)
     return SandboxServer(sandbox, host=host, port=port, control_api=control_api).start()

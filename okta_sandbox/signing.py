@@ -25,10 +25,27 @@ def _process_key() -> RSAKey:
 
 
 class Signer:
-    """Signs JWTs with the sandbox's RSA key and publishes the matching JWKS."""
+    """Signs JWTs with the sandbox's RSA key and publishes the matching JWKS.
 
-    def __init__(self) -> None:
-        self.key = _process_key()
+    The key is the process's shared one unless given (a state file brings its own back, so
+    tokens signed before a restart still verify).
+    """
+
+    def __init__(self, key: RSAKey | None = None) -> None:
+        self.key = key if key is not None else _process_key()
+
+    @classmethod
+    def from_private_jwk(cls, jwk: dict[str, Any]) -> Signer:
+        """A signer for a saved private RSA JWK (``ValueError`` if it is not one)."""
+        key = RSAKey.import_key(jwk, parameters={"use": "sig", "alg": "RS256"})
+        if not key.is_private:
+            raise ValueError("The signing key must be a private RSA JWK")
+        key.ensure_kid()
+        return cls(key)
+
+    def private_jwk(self) -> dict[str, Any]:
+        """The private key as a JWK, for the state file."""
+        return dict(self.key.as_dict(private=True))
 
     @property
     def kid(self) -> str:
