@@ -35,6 +35,9 @@ class UserRecord:
     password: str
     # Serialised list-form JSON (``_links.self`` only), rebuilt lazily after a change.
     list_json: bytes | None = None
+    # Serialised state-file form (okta_sandbox.state_codec.encode_user), also rebuilt lazily.
+    # Whatever changes a user must reset both (UsersMixin._touch does).
+    state_json: bytes | None = None
 
 
 @dataclass(slots=True)

@@ -31,7 +31,7 @@ from okta_sandbox.models import (
 )
 from okta_sandbox.oauth_server import OAuthServerMixin
 from okta_sandbox.signing import Signer
-from okta_sandbox.state_codec import StateFileError, decode, encode
+from okta_sandbox.state_codec import StateFileError, decode, decode_user, encode, encode_user
 
 STATE_FORMAT = "okta_sandbox.state"
 STATE_VERSION = 1
@@ -44,6 +44,7 @@ class StateFileMixin(OAuthServerMixin, LimitsMixin):
 
     _state_path: Path | None
     _state_dirty: threading.Event
+    _state_wake: threading.Event
     _state_stop: threading.Event
     _state_write_lock: threading.Lock
     _state_saver: threading.Thread | None
@@ -51,6 +52,7 @@ class StateFileMixin(OAuthServerMixin, LimitsMixin):
     def _init_state_file(self) -> None:
         self._state_path = None
         self._state_dirty = threading.Event()
+        self._state_wake = threading.Event()
         self._state_stop = threading.Event()
         self._state_write_lock = threading.Lock()
         self._state_saver = None
@@ -60,10 +62,11 @@ class StateFileMixin(OAuthServerMixin, LimitsMixin):
         """The state file, if the sandbox has one."""
         return self._state_path
 
-    def _attach_state_file(self, path: Path) -> None:
-        """Save to ``path`` from now on: once now, then after every change."""
+    def _attach_state_file(self, path: Path, *, loaded: bool) -> None:
+        """Save to ``path`` from now on: now (unless it was just loaded), then after every change."""
         self._state_path = path
-        self.save_state()
+        if not loaded:
+            self.save_state()
         self.add_listener(self._mark_dirty)
         self._state_saver = threading.Thread(
             target=self._save_loop, name=f"okta-sandbox-state-{path.name}", daemon=True
@@ -73,39 +76,55 @@ class StateFileMixin(OAuthServerMixin, LimitsMixin):
 
     def _mark_dirty(self, event: str, target: dict[str, Any]) -> None:
         self._state_dirty.set()
+        self._state_wake.set()
 
     def _save_loop(self) -> None:
         while not self._state_stop.is_set():
-            self._state_dirty.wait()
+            self._state_wake.wait()
+            self._state_wake.clear()
             # Debounce: a burst of changes (a flow, a bulk update) is saved once.
             self._state_stop.wait(SAVE_DEBOUNCE_SECONDS)
-            if self._state_dirty.is_set():
-                self.flush_state()
+            self.flush_state()
 
     def flush_state(self) -> None:
         """Save now if anything changed since the last save."""
         if self._state_path is not None and self._state_dirty.is_set():
             self.save_state()
 
-    def save_state(self) -> Path:
-        """Write the whole state atomically (temp file, fsync, ``os.replace``); returns the path."""
-        path = self._state_path
-        if path is None:
+    def save_state(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """Write the whole state atomically (temp file, fsync, ``os.replace``); returns the path.
+
+        ``path`` defaults to the state file; another path takes a snapshot that
+        ``OktaSandbox(state_file=path)`` can start from.
+        """
+        target = Path(path) if path is not None else self._state_path
+        if target is None:
             raise RuntimeError("This sandbox has no state file (OktaSandbox(state_file=...))")
         with self._state_write_lock:
-            self._state_dirty.clear()
+            if target == self._state_path:
+                self._state_dirty.clear()
             with self._lock:
                 document = self._state_document()
-            data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-            _write_atomically(path, data)
-        return path
+                users = b"[" + b",".join(self._user_state_json(user) for user in self._sorted) + b"]"
+            head = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+            # The users (cached per user, re-encoded only after a change) go last, spliced in.
+            _write_atomically(target, head[:-1] + b',"users":' + users + b"}")
+        return target
+
+    @staticmethod
+    def _user_state_json(user: UserRecord) -> bytes:
+        if user.state_json is None:
+            user.state_json = json.dumps(
+                encode_user(user), ensure_ascii=False, separators=(",", ":")
+            ).encode()
+        return user.state_json
 
     def close(self) -> None:
         """Stop the background saver and save what is pending (no-op without a state file)."""
         saver = self._state_saver
         if saver is not None:
             self._state_stop.set()
-            self._state_dirty.set()  # wake the loop so it can see the stop
+            self._state_wake.set()  # let the loop see the stop
             saver.join(timeout=10)
             self._state_saver = None
         with contextlib.suppress(RuntimeError):
@@ -135,7 +154,6 @@ class StateFileMixin(OAuthServerMixin, LimitsMixin):
                     "custom": self._custom_attributes,
                 }
             ),
-            "users": encode(self._sorted),
             "admins": sorted(self._admins),
             "apps": encode(list(self._apps.values())),
             "sessions": dict(self._sessions),
@@ -181,7 +199,7 @@ class StateFileMixin(OAuthServerMixin, LimitsMixin):
         self.schema_id, self.user_type_id = ids["schemaId"], ids["userTypeId"]
         self.idp_id, self._default_client_id = ids["idpId"], ids["defaultClientId"]
         self._restore_schema(document["schema"])
-        users = [decode(UserRecord, item) for item in document["users"]]
+        users = [decode_user(item) for item in document["users"]]
         self._set_users(users, admins=set(document["admins"]))
         self._apps = {app.client_id: app for app in (decode(SandboxApp, item) for item in document["apps"])}
         self._sessions = {str(sid): str(uid) for sid, uid in document["sessions"].items()}

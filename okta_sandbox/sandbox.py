@@ -96,13 +96,14 @@ class OktaSandbox(StateFileMixin, FaultsMixin, RequestLogMixin):
         self._init_request_log()
         self._init_state_file()
         path = Path(state_file) if state_file is not None else None
-        if path is not None and path.exists():
+        loaded = path is not None and path.exists()
+        if path is not None and loaded:
             self._load_state_file(path)
         else:
             self._seed_users(users)
             self.register_app(client_id=self._default_client_id, redirect_uris=[DEFAULT_REDIRECT_URI])
         if path is not None:
-            self._attach_state_file(path)
+            self._attach_state_file(path, loaded=loaded)
 
     @property
     def origin(self) -> str:

@@ -13,8 +13,10 @@ import typing
 from datetime import datetime
 from typing import Any, TypeVar
 
+from okta_sandbox.models import UserRecord
+
 T = TypeVar("T")
-_SKIPPED = frozenset({"list_json"})
+_SKIPPED = frozenset({"list_json", "state_json"})
 
 
 class StateFileError(ValueError):
@@ -79,3 +81,38 @@ def _convert(annotation: Any, value: Any) -> Any:
         item_type = items[0] if items else Any
         return origin(_convert(item_type, item) for item in value)
     return value
+
+
+_USER_TIMES = ("created", "activated", "status_changed", "last_login", "last_updated", "password_changed")
+
+
+def encode_user(user: UserRecord) -> dict[str, Any]:
+    """A user for the state file: :func:`encode`'s format, built directly (100,000 users stay fast)."""
+    data: dict[str, Any] = {"id": user.id, "status": user.status}
+    for name in _USER_TIMES:
+        moment = getattr(user, name)
+        data[name] = moment.isoformat() if moment is not None else None
+    data["type_id"] = user.type_id
+    data["profile"] = dict(user.profile)
+    data["password"] = user.password
+    return data
+
+
+def decode_user(data: dict[str, Any]) -> UserRecord:
+    """:func:`encode_user`'s inverse (:class:`StateFileError` if a field is missing or wrong)."""
+    try:
+        times = {name: _moment(data[name]) for name in _USER_TIMES}
+        return UserRecord(
+            id=str(data["id"]),
+            status=str(data["status"]),
+            type_id=str(data["type_id"]),
+            profile=dict(data["profile"]),
+            password=str(data["password"]),
+            **times,  # type: ignore[arg-type]
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StateFileError(f"UserRecord: {type(exc).__name__}: {exc}") from exc
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None

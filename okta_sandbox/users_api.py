@@ -182,6 +182,7 @@ class UsersMixin(SchemaMixin):
         # is frozen, so incremental syncs using `lastUpdated gt` see back-to-back changes.
         user.last_updated = max(now, user.last_updated + timedelta(seconds=1))
         user.list_json = None
+        user.state_json = None
 
     def set_status(self, user_id: str, status: str) -> dict[str, Any]:
         """Move the user to ``status`` (any of the 8 Okta statuses); bumps ``statusChanged``/``lastUpdated``.
@@ -250,6 +251,7 @@ class UsersMixin(SchemaMixin):
             user.last_login = self._stamp()
             # lastLogin changes do not bump lastUpdated in Okta (it tracks profile/status changes).
             user.list_json = None
+            user.state_json = None
             self._changed("user.authentication.sso", id=user.id)
             return user.id
 
