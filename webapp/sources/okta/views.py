@@ -205,7 +205,6 @@ def connect() -> Response:
         )
     except ConnectProblem as problem:
         return _popup_result(problem=problem)
-    db.session.commit()
     return make_response(redirect(start.authorize_url, code=302))
 
 
@@ -265,16 +264,14 @@ def popup_closed() -> Response:
 
 @bp.post("/setup/okta/verify")
 def verify() -> Response:
-    """Check the connection again (users, schema, count)."""
+    """Check the connection again: a live read of users and of the schema (two API calls)."""
     connection = store.get_connection(session=db.session)
     if connection is None or connection.status != ConnectionStatus.CONNECTED:
         return redirect_to(url_for("setup.okta"))
     notice = None
     try:
         verify_connection(session=db.session, api=okta_services.api(connection.okta_origin))
-        db.session.commit()
     except ConnectProblem as problem:
-        db.session.rollback()
         notice = problem.message
     if not wants_fragment():
         if notice:
