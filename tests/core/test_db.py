@@ -13,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import create_engine, make_url, text
-from sqlmodel import SQLModel, select
+from sqlmodel import Session, SQLModel, select
 
 from tests import factories
 from tests.core.fake_servers import silent_server
@@ -110,15 +110,17 @@ def test_concurrent_sqlite_writers_queue_instead_of_failing(tmp_path: Path) -> N
 
 
 def test_request_session_is_closed_after_the_request(app: Flask) -> None:
-    """The per-request session is created on demand and closed at teardown."""
-    flask_app = app
-    with flask_app.test_request_context("/"):
+    """The per-request session is created on demand, reused within the request, and closed at teardown."""
+    closed: list[Session] = []
+    with app.test_request_context("/"):
         session = db.session
         assert db.session is session
-    from flask import g
-
-    with flask_app.test_request_context("/"):
-        assert "db_session" not in g
+        session.exec(select(AdminUser)).all()  # opens a transaction on a pooled connection
+        assert session.in_transaction()
+        original_close = session.close
+        session.close = lambda: (closed.append(session), original_close())  # type: ignore[method-assign]
+    assert closed == [session]  # the teardown closed exactly the request's session
+    assert not session.in_transaction()
 
 
 def test_each_upgrade_step_keeps_existing_rows(database_url: str) -> None:

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from tests.conftest import AuthActions, make_test_app
 from tests.core.fake_servers import closed_port, silent_server
-from tests.helpers import page_text
+from tests.helpers import page_text, visible_text
 from webapp.accounts.models import AdminInvite
 from webapp.extensions import db
 
@@ -101,8 +101,11 @@ def test_page_and_fragment_vary_on_hx_request(
     client: FlaskClient, htmx_client: FlaskClient, signed_in: AuthActions
 ) -> None:
     """A URL serving page and fragment sends Vary: HX-Request; htmx gets the fragment, a browser the page."""
-    htmx_client.post("/settings/invites", data={"email": "x@acme.example"})
-    full = client.get("/settings/")
+    fragment = htmx_client.get("/setup/okta?step=2")
+    assert "HX-Request" in fragment.headers["Vary"]
+    assert page_text(fragment).lstrip().startswith('<div id="okta-wizard"')
+    assert "<!doctype html>" not in page_text(fragment)
+    full = client.get("/setup/okta?step=2")
     assert "HX-Request" in full.headers["Vary"]
     assert full.get_data(as_text=True).lstrip().startswith("<!doctype html>")
     assert full.headers["Cache-Control"] == "no-store"
@@ -199,12 +202,23 @@ def test_redirects_never_name_the_requests_host(client: FlaskClient, path: str) 
     assert "evil.example" not in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("path", ["/teammates/", "/fields/", "/signatures/", "/sync/", "/setup/okta"])
-def test_areas_show_an_empty_state(client: FlaskClient, signed_in: AuthActions, path: str) -> None:
-    """Each area not built yet tells the admin what to do next."""
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("/teammates/", "Teammates appear here after the first sync from Okta. Connect Okta to get started."),
+        ("/fields/", "They are available once Okta is connected."),
+        ("/signatures/", "Connect Okta first, then create your first template."),
+        ("/sync/", "Connect Okta to start syncing."),
+        ("/setup/okta", "Open your Okta admin console"),
+    ],
+)
+def test_areas_show_an_empty_state(client: FlaskClient, signed_in: AuthActions, path: str, says: str) -> None:
+    """Each area not built yet tells the admin what to do next (its own next step, with a link to it)."""
     response = client.get(path)
     assert response.status_code == 200
-    assert "Okta" in page_text(response)
+    assert says in visible_text(response)
+    if path != "/setup/okta":
+        assert 'href="/setup/okta"' in page_text(response)
 
 
 def test_expired_session_on_htmx_post_answers_hx_redirect(
