@@ -196,3 +196,27 @@ def test_cli_refuses_a_broken_state_file(tmp_path: Path) -> None:
     process = spawn_cli("--state-file", str(path))
     _, stderr = process.communicate(timeout=20)
     assert process.returncode == 1 and "Cannot read the state file" in stderr and "Traceback" not in stderr
+
+
+def test_changes_to_already_saved_users_are_saved_again(tmp_path: Path) -> None:
+    """A user saved once, then updated, deactivated or signed in, is saved with the change."""
+    path = tmp_path / "org.json"
+    org = OktaSandbox(seed=1, users=12, state_file=path)
+    org.save_state()  # every user's saved form is now cached
+    org.clock.freeze()
+    target = org.list_users(filter='status eq "ACTIVE"')[1]
+    org.update_user(target["id"], profile={"title": "Changed after a save", "languages": ["Welsh"]})
+    gone = org.list_users(filter='status eq "ACTIVE"')[2]["id"]
+    org.deactivate_user(gone)
+    assert org.authenticate(org.admin_login, org.admin_password)
+    expected = {user["id"]: user for user in org.list_users(include_deprovisioned=True)}
+    org.close()
+    again = OktaSandbox(state_file=path)
+    assert {user["id"]: user for user in again.list_users(include_deprovisioned=True)} == expected
+    assert again.get_user(target["id"])["profile"]["languages"] == ["Welsh"]
+    assert again.get_user(gone)["status"] == "DEPROVISIONED"
+    snapshot = again.save_state(tmp_path / "copy.json")
+    copy = OktaSandbox(state_file=snapshot)
+    assert copy.user_count() == again.user_count()
+    copy.close()
+    again.close()
