@@ -218,15 +218,16 @@ class JobRunner:
                 self._refresh_intervals()
 
     def _refresh_intervals(self) -> None:
-        scheduler = self._scheduler
-        for spec in self.jobs.values():
-            if spec.every is None or scheduler is None:
-                continue
-            interval = spec.every(self.app)
-            if interval != self._intervals.get(spec.id):
-                scheduler.reschedule_job(spec.id, trigger=interval_trigger(interval))
-                log.info("Job %s now runs every %s.", spec.id, interval)
-                self._intervals[spec.id] = interval
+        with self._lock:  # the lease keeper and a request (reschedule) may both get here
+            scheduler = self._scheduler
+            for spec in self.jobs.values():
+                if spec.every is None or scheduler is None:
+                    continue
+                interval = spec.every(self.app)
+                if interval != self._intervals.get(spec.id):
+                    scheduler.reschedule_job(spec.id, trigger=interval_trigger(interval))
+                    log.info("Job %s now runs every %s.", spec.id, interval)
+                    self._intervals[spec.id] = interval
 
     def _run_job(self, job_id: str) -> None:
         spec = self.jobs[job_id]

@@ -59,7 +59,7 @@ class LeaderLease:
                 held = self._claim()
             except SQLAlchemyError as error:
                 if not self._failing:
-                    log.warning("Could not check the %s lease: %s", self.name, error)
+                    log.warning("Could not check the %s lease: %s", self.name, _reason(error))
                 self._failing = True
                 return False
             if self._failing:
@@ -76,13 +76,17 @@ class LeaderLease:
     def release(self) -> None:
         """Give the lease up now (clean shutdown), so another process takes it at its next try."""
         with self._lock:
+            if not self._held_until:
+                return  # never held, or already known lost: nothing to give up
             self._held_until = 0.0
             try:
                 with db.session_scope() as session:
                     now = store.database_now(session=session)
                     released = store.release_lease(session=session, name=self.name, owner=self.owner, now=now)
             except SQLAlchemyError as error:
-                log.warning("Could not release the %s lease (it expires by itself): %s", self.name, error)
+                log.warning(
+                    "Could not release the %s lease (it expires by itself): %s", self.name, _reason(error)
+                )
                 return
             if released:
                 log.info("This process (%s) released the %s lease.", self.owner, self.name)
@@ -96,3 +100,9 @@ class LeaderLease:
         with db.session_scope(writer=True) as session:
             now = store.database_now(session=session)
             return store.claim_lease(session=session, name=self.name, owner=self.owner, now=now, ttl=self.ttl)
+
+
+def _reason(error: SQLAlchemyError) -> str:
+    # The driver's first line ("no such table: ..."), without the SQL statement and parameters.
+    detail = getattr(error, "orig", None) or error
+    return f"{type(detail).__name__}: {(str(detail).strip().splitlines() or [''])[0]}"
