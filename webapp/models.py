@@ -10,6 +10,8 @@ from webapp.accounts.models import AdminInvite, AdminUser, LoginAttempt
 from webapp.audit.models import AuditEvent
 from webapp.scheduling.models import SchedulerLease
 from webapp.sources.okta.models import OAuthAttempt, OktaConnection, OktaSetupProgress
+from webapp.sync.models import SyncHold, SyncHoldItem, SyncRun, SyncState
+from webapp.teammates.models import SourceAttribute, SourceRecord, Teammate, TeammateChange
 
 __all__ = [
     "AdminInvite",
@@ -20,4 +22,12 @@ __all__ = [
     "OktaConnection",
     "OktaSetupProgress",
     "SchedulerLease",
+    "SourceAttribute",
+    "SourceRecord",
+    "SyncHold",
+    "SyncHoldItem",
+    "SyncRun",
+    "SyncState",
+    "Teammate",
+    "TeammateChange",
 ]
