@@ -18,6 +18,7 @@ from okta_sandbox.sandbox import (
 )
 from okta_sandbox.seed import USER_PASSWORD
 from okta_sandbox.server import SandboxServer, create_app, run_sandbox
+from okta_sandbox.state_codec import StateFileError
 
 __all__ = [
     "ADMIN_LOGIN",
@@ -34,6 +35,7 @@ __all__ = [
     "SandboxApp",
     "SandboxClock",
     "SandboxServer",
+    "StateFileError",
     "create_app",
     "pkce_challenge",
     "run_sandbox",

@@ -21,6 +21,7 @@ DEFAULT_REDIRECT_URI = "http://127.0.0.1:8000/callbacks/okta"
 DEFAULT_APP_SCOPES: tuple[str, ...] = ("okta.users.read", "okta.schemas.read")
 # Every SandboxApp field but the id can be changed with update_app.
 _UPDATABLE_APP_FIELDS = frozenset(field.name for field in fields(SandboxApp)) - {"client_id"}
+_BOOLEAN_FIELDS = frozenset({"assign_everyone", "dpop_bound_access_tokens"})
 
 
 class AppsMixin(SandboxCore):
@@ -108,6 +109,8 @@ class AppsMixin(SandboxCore):
             if app is None:
                 raise KeyError(client_id)
             for key, value in changes.items():
+                if key in _BOOLEAN_FIELDS and not isinstance(value, bool):
+                    raise ValueError(f"{key} must be true or false")
                 if key == "granted_scopes":
                     value = frozenset(value)
                 elif key == "assigned_logins":

@@ -4,11 +4,12 @@
 each built on the areas it needs (a call only ever goes *down* this chain)::
 
     SandboxCore
-    ├── SchemaMixin (schemas_api) ── UsersMixin (users_api) ─┐
-    ├── AppsMixin (apps) ────────────────────────────────────┴─ TokensMixin (tokens) ─┐
-    ├── DPoPMixin (dpop) ──────────────────────────────────────────────────────────────┴─ OAuthServerMixin
-    ├── LimitsMixin (limits), FaultsMixin (faults), RequestLogMixin (request_log)
-    └── StateFileMixin (persistence): saves and loads everything above
+    ├── SchemaMixin (schemas_api) ── UsersMixin (users_api) ──┐
+    ├── AppsMixin (apps) ─────────────────────────────────────┴── TokensMixin (tokens) ──┐
+    ├── DPoPMixin (dpop) ─────────────────────────────────────────────────────────────────┴── OAuthServerMixin
+    ├── LimitsMixin (limits)            OAuthServerMixin + LimitsMixin ── StateFileMixin (persistence)
+    └── FaultsMixin (faults), RequestLogMixin (request_log)
+    OktaSandbox (sandbox) = StateFileMixin + FaultsMixin + RequestLogMixin
 
 Effects that go *up* the chain (a deactivated user loses its sessions and tokens) use hooks
 defined here, such as :meth:`SandboxCore._on_user_disabled`. Every change of state is announced

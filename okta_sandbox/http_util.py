@@ -64,12 +64,6 @@ def authorization_credentials() -> tuple[str, str]:
     return scheme.lower(), value.strip()
 
 
-def bearer_token() -> str | None:
-    """The token of an ``Authorization: Bearer`` header, if any."""
-    scheme, value = authorization_credentials()
-    return value if scheme == "bearer" and value else None
-
-
 def json_body() -> dict[str, Any]:
     """The request's JSON object (``{}`` when there is no body); ``ValueError`` for other JSON."""
     data = request.get_json(silent=True)

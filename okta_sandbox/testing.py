@@ -281,7 +281,7 @@ class AuthorizationFlow:
         response = self.http.post(
             "/oauth2/v1/token", data=data, headers={"DPoP": self.dpop.proof("POST", url)}
         )
-        retry = response.status_code == 400 and response.json().get("error") == "use_dpop_nonce"
+        retry = response.status_code == 400 and '"use_dpop_nonce"' in response.text
         if self.dpop.remember_nonce(response) and retry:
             response = self.http.post(
                 "/oauth2/v1/token", data=data, headers={"DPoP": self.dpop.proof("POST", url)}

@@ -182,6 +182,8 @@ def test_control_api_for_dpop(controlled: httpx.Client) -> None:
     off = controlled.patch(f"/__sandbox/apps/{client_id}", json={"dpop_bound_access_tokens": False}).json()
     assert off["dpop_bound_access_tokens"] is False
     assert controlled.post(f"/__sandbox/apps/{client_id}/dpop", json={"required": "yes"}).status_code == 400
+    not_a_bool = controlled.patch(f"/__sandbox/apps/{client_id}", json={"dpop_bound_access_tokens": "yes"})
+    assert not_a_bool.status_code == 400
     state = controlled.get("/__sandbox/dpop").json()
     assert (state["rotate_after_seconds"], state["valid_for_seconds"]) == (86400, 259200)
     rotated = controlled.post("/__sandbox/dpop/nonce/rotate").json()["nonce"]
