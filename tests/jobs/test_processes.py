@@ -95,7 +95,8 @@ class Deployment:
         self.tmp_path = tmp_path
         self.runs_path = tmp_path / "runs.log"
         self.runs_path.touch()
-        self.every, self.lease_seconds, self.renew_seconds = 0.2, 3.0, 0.2
+        # Long enough that no stall of a busy test machine looks like a dead leader.
+        self.every, self.lease_seconds, self.renew_seconds = 0.2, 10.0, 0.2
         self.servers: list[Server] = []
         # The tables, created as the tests' apps are (these tests are about scheduling, not migrations).
         self.app = make_test_app(database_url, tmp_path / "setup-instance")
@@ -160,6 +161,7 @@ def test_each_job_runs_in_one_worker_and_a_stop_releases_the_lease(
 def test_a_killed_server_is_replaced_by_another_once_its_lease_expires(deployment: Deployment) -> None:
     """Two servers (two hosts' worth) share the database; SIGKILL the leading one and a worker of the
     other takes the lease, not before it expired, and runs the jobs alone from then on."""
+    deployment.lease_seconds = 4.0  # waited for once
     first = deployment.start(workers=2)
     assert wait_until(lambda: len(deployment.runs()) >= 3, DEADLINE), first.output()
     second = deployment.start(workers=2)

@@ -109,7 +109,7 @@ def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
 def test_only_the_lease_holder_runs_jobs(cluster: Cluster) -> None:
     """Three schedulers fire the same job; every run happens in the one holding the lease."""
     runs: list[str] = []
-    runners = [cluster.runner(recorder(), lease=5.0, JOB_RUNS=runs)[1] for _ in range(3)]
+    runners = [cluster.runner(recorder(), lease=10.0, JOB_RUNS=runs)[1] for _ in range(3)]
     runners[0].start()
     assert wait_until(runners[0].is_leader)
     for runner in runners[1:]:
@@ -288,7 +288,7 @@ def test_jobs_are_told_to_stop_on_shutdown(cluster: Cluster) -> None:
     outside any scheduler."""
     runs: list[object] = []
     spec = JobSpec("note", "tests.jobs.sample_jobs:note_should_stop", every=every(0.05))
-    app, runner = cluster.runner(spec, JOB_RUNS=runs)
+    app, runner = cluster.runner(spec, lease=10.0, JOB_RUNS=runs)
     assert not should_stop(app)
     runner.start()
     assert wait_until(lambda: len(runs) >= 2)
