@@ -251,7 +251,7 @@ def _requests(app: Flask, found: Discovery) -> Iterator[tuple[str, str, dict[str
         for method in sorted((rule.methods or set()) - {"OPTIONS"}):
             carrier = "query_string" if method in {"GET", "HEAD"} else "data"
             for number, (label, value) in enumerate(HOSTILE_VALUES.items()):
-                headers = {"HX-Request": "true"} if number % 2 else {}
+                headers = _htmx_headers(value) if number % 2 else {}
                 if label not in ONE_FIELD_AT_A_TIME:
                     yield method, url, {carrier: dict.fromkeys(everything, value), "headers": headers}
                 for name in sorted(own or {"email"}) if method != "HEAD" else []:
@@ -260,6 +260,15 @@ def _requests(app: Flask, found: Discovery) -> Iterator[tuple[str, str, dict[str
             yield from _wrong_types(method, url, everything, carrier)
             for hostile_url in urls:
                 yield method, hostile_url, {}
+
+
+def _htmx_headers(value: str) -> dict[str, str]:
+    """An htmx request whose HX-Current-URL (read for `next`) is the hostile value, when it can be a
+    header value at all (a server refuses CR/LF, NUL and non-Latin-1 before the app sees them)."""
+    headers = {"HX-Request": "true"}
+    if value.isascii() and value.isprintable() and len(value) < 8000:
+        headers["HX-Current-URL"] = value
+    return headers
 
 
 def _wrong_types(
