@@ -78,8 +78,15 @@ class OktaApi:
         self._http = http
         self._max_wait = max_wait
 
-    def get(self, path_or_url: str, *, params: dict[str, Any] | None = None) -> httpx.Response:
-        """GET an API resource; a 401 triggers one refresh and one retry.
+    def get(
+        self,
+        path_or_url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """GET an API resource; a 401 triggers one refresh and one retry. `extensions` adds
+        transport options for this call (`http.OBSERVER`, `http.RESERVE`).
 
         Raises `InsufficientScopeError` for a 403 naming a missing scope, `OktaRateLimitedError` for a
         429 that outlasted `max_wait`, `OktaApiError` for other errors.
@@ -89,22 +96,30 @@ class OktaApi:
             # Link headers come from the network: never send the bearer token to another host.
             raise OktaApiError("Okta pointed Signet at another host; refusing to follow it.", status=0)
         credentials = self._tokens.credentials()
-        response = self._send(url, credentials, params)
+        response = self._send(url, credentials, params, extensions)
         if response.status_code == 401 and not is_dpop_challenge(response):
             newer = self._tokens.credentials_after_unauthorized(credentials)
             if newer is not None:
-                response = self._send(url, newer, params)
+                response = self._send(url, newer, params, extensions)
         if response.status_code >= 400:
             raise _api_error(response)
         return response
 
-    def _send(self, url: str, credentials: Credentials, params: dict[str, Any] | None) -> httpx.Response:
+    def _send(
+        self,
+        url: str,
+        credentials: Credentials,
+        params: dict[str, Any] | None,
+        extensions: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        options = request_extensions(max_wait=self._max_wait, dpop_key=credentials.dpop_key)
+        options.update(extensions or {})
         try:
             return self._http.get(
                 url,
                 params=params,
                 headers={"Authorization": credentials.authorization, "Accept": "application/json"},
-                extensions=request_extensions(max_wait=self._max_wait, dpop_key=credentials.dpop_key),
+                extensions=options,
             )
         except httpx.TimeoutException as error:
             raise OktaUnreachableError("Okta did not answer in time.") from error

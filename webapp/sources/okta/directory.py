@@ -2,17 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from webapp.sources.base import DirectoryAttribute, DirectoryCheck, DirectoryProfile
-from webapp.sources.okta.api import OktaApi
+import httpx
 
+from webapp.sources.base import (
+    DirectoryAttribute,
+    DirectoryCheck,
+    DirectoryPage,
+    DirectoryProfile,
+    RequestObserver,
+)
+from webapp.sources.okta.api import PAGE_LIMIT, OktaApi
+from webapp.sources.okta.errors import OktaApiError, OktaUnreachableError
+from webapp.sources.okta.http import OBSERVER, RESERVE
+
+SOURCE_KEY = "okta"
 # Re-read a little before the watermark: Okta's lastUpdated has millisecond precision and reads
 # may lag slightly, so an overlap plus an idempotent upsert misses nothing (PITFALLS 4.3, 4.4).
 INCREMENTAL_OVERLAP = timedelta(minutes=2)
+# "Changed since the epoch" is everyone: a `filter` (unlike a plain listing) returns every status,
+# DEPROVISIONED included (FACTS §2), so a full sync sees leavers too.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Okta statuses of people who are not (or no longer) at work: their signatures are retired.
+INACTIVE_STATUSES = frozenset({"DEPROVISIONED", "SUSPENDED"})
+# A page whose request failed after the transport's own retries (5xx, timeouts, drops) or whose
+# body was not the JSON list Okta sends is asked for again, this many times in all, with capped
+# exponential backoff and jitter; then the listing stops with a clear error.
+PAGE_ATTEMPTS = 4
+PAGE_BACKOFF_BASE = 1.0
+PAGE_BACKOFF_CAP = 15.0
 
 
 def parse_okta_timestamp(value: Any) -> datetime | None:
@@ -30,12 +56,79 @@ def format_okta_timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-class OktaDirectory:
-    """Reads users and the user schema from one Okta org."""
+def profile_from_user(user: dict[str, Any]) -> DirectoryProfile:
+    """One Okta user (list form) as a `DirectoryProfile`: every profile attribute kept as sent."""
+    raw = user.get("profile")
+    attributes: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
+    status = str(user.get("status") or "")
+    return DirectoryProfile(
+        external_id=str(user.get("id") or ""),
+        status=status,
+        updated_at=parse_okta_timestamp(user.get("lastUpdated")),
+        attributes=attributes,
+        active=status not in INACTIVE_STATUSES,
+        email=_text(attributes.get("email")) or None,
+        display_name=_display_name(attributes),
+    )
 
-    def __init__(self, *, origin: str, api: OktaApi) -> None:
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _display_name(profile: dict[str, Any]) -> str:
+    """`displayName`, else first and last name, else the login."""
+    shown = _text(profile.get("displayName"))
+    if shown:
+        return shown[:300]
+    full = " ".join(
+        part for part in (_text(profile.get("firstName")), _text(profile.get("lastName"))) if part
+    )
+    return (full or _text(profile.get("login")))[:300]
+
+
+class _PageRequests:
+    """Counts one page's requests and passes every event on to the caller's observer."""
+
+    def __init__(self, observer: RequestObserver | None) -> None:
+        self.observer = observer
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def request_sent(self) -> None:
+        with self._lock:
+            self.count += 1
+        if self.observer is not None:
+            self.observer.request_sent()
+
+    def waiting(self, seconds: float, *, rate_limited: bool) -> None:
+        if self.observer is not None:
+            self.observer.waiting(seconds, rate_limited=rate_limited)
+
+
+class OktaDirectory:
+    """Reads users and the user schema from one Okta org.
+
+    `reserve_fraction` is the share of each rate-limit bucket the listing leaves to the org's other
+    apps (None: the process-wide OKTA_RATE_LIMIT_RESERVE); `sleep` and `jitter` pace page retries.
+    """
+
+    key = SOURCE_KEY
+
+    def __init__(
+        self,
+        *,
+        origin: str,
+        api: OktaApi,
+        reserve_fraction: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
         self._origin = origin
         self._api = api
+        self._reserve_fraction = reserve_fraction
+        self._sleep = sleep
+        self._jitter = jitter
 
     def check(self) -> DirectoryCheck:
         """`GET /api/v1/users?limit=1`, then the schema: two Management API calls, nothing more.
@@ -48,7 +141,17 @@ class OktaDirectory:
 
     def attributes(self) -> list[DirectoryAttribute]:
         """Base attributes in Okta's order, then custom ones."""
-        schema = self._api.user_schema()
+        return self.read_schema()
+
+    def read_schema(self, *, observer: RequestObserver | None = None) -> list[DirectoryAttribute]:
+        """`GET /api/v1/meta/schemas/user/default`: base attributes in Okta's order, then custom ones."""
+        if observer is None:
+            schema = self._api.user_schema()
+        else:
+            body = self._api.get(
+                "/api/v1/meta/schemas/user/default", extensions=self._extensions(observer)
+            ).json()
+            schema = body if isinstance(body, dict) else {}
         definitions = schema.get("definitions", {}) if isinstance(schema.get("definitions"), dict) else {}
         result: list[DirectoryAttribute] = []
         for group in ("base", "custom"):
@@ -69,21 +172,90 @@ class OktaDirectory:
         return result
 
     def iter_profiles(self, *, updated_since: datetime | None = None) -> Iterator[DirectoryProfile]:
-        """All users, DEPROVISIONED included (a plain listing hides them, a filter does not; FACTS §2)."""
-        # A `filter` (unlike a plain listing) returns every status, so leavers are seen too; with no
-        # watermark, "changed since the epoch" is simply everyone.
-        since = (
-            format_okta_timestamp(updated_since - INCREMENTAL_OVERLAP)
-            if updated_since
-            else "1970-01-01T00:00:00.000Z"
-        )
-        params = {"filter": f'lastUpdated gt "{since}"'}
-        for page in self._api.iter_user_pages(params=params):
-            for user in page:
-                profile = user.get("profile")
-                yield DirectoryProfile(
-                    external_id=str(user.get("id", "")),
-                    status=str(user.get("status", "")),
-                    updated_at=parse_okta_timestamp(user.get("lastUpdated")),
-                    attributes=dict(profile) if isinstance(profile, dict) else {},
+        """All users, DEPROVISIONED included (a plain listing hides them, a filter does not; FACTS §2).
+
+        With `updated_since`, users changed after it minus `INCREMENTAL_OVERLAP`."""
+        since = updated_since - INCREMENTAL_OVERLAP if updated_since else None
+        for page in self.iter_pages(updated_since=since):
+            yield from page.profiles
+
+    def iter_pages(
+        self, *, updated_since: datetime | None = None, observer: RequestObserver | None = None
+    ) -> Iterator[DirectoryPage]:
+        """Pages of `GET /api/v1/users?filter=lastUpdated gt "<updated_since>"&limit=200`.
+
+        Every status is listed (a filter includes DEPROVISIONED; FACTS §2). `Link: rel="next"` is
+        followed as an opaque URL until there is none, or it repeats `self` (Okta sometimes sends
+        one on the last page; STYLE §6) or a page already read. Users come in id order, not by
+        `lastUpdated`, so callers must not treat a page's stamp as a point reached in time.
+        """
+        since = format_okta_timestamp(updated_since or EPOCH)
+        url: str = "/api/v1/users"
+        params: dict[str, Any] | None = {"limit": PAGE_LIMIT, "filter": f'lastUpdated gt "{since}"'}
+        seen: set[str] = set()
+        while True:
+            counter = _PageRequests(observer)
+            response, users = self._read_page(url, params, counter)
+            profiles = [profile_from_user(user) for user in users]
+            stamps = [profile.updated_at for profile in profiles if profile.updated_at is not None]
+            next_url = response.links.get("next", {}).get("url")
+            self_url = response.links.get("self", {}).get("url")
+            last = not next_url or next_url == self_url or next_url in seen
+            yield DirectoryPage(
+                profiles=profiles,
+                max_updated_at=max(stamps, default=None),
+                requests=counter.count,
+                is_last=last,
+            )
+            if last or next_url is None:
+                return
+            seen.add(next_url)
+            url, params = next_url, None
+
+    def _extensions(self, observer: RequestObserver) -> dict[str, Any]:
+        extensions: dict[str, Any] = {OBSERVER: observer}
+        if self._reserve_fraction is not None:
+            extensions[RESERVE] = self._reserve_fraction
+        return extensions
+
+    def _read_page(
+        self, url: str, params: dict[str, Any] | None, counter: _PageRequests
+    ) -> tuple[httpx.Response, list[dict[str, Any]]]:
+        """One page, asked for again after failures that may heal (see `PAGE_ATTEMPTS`)."""
+        failures = 0
+        while True:
+            try:
+                response = self._api.get(url, params=params, extensions=self._extensions(counter))
+                body = json.loads(response.content)
+                if not isinstance(body, list):
+                    raise ValueError("not a list")
+                return response, [user for user in body if isinstance(user, dict)]
+            except (OktaUnreachableError, OktaApiError, ValueError) as error:
+                if not _may_heal(error):
+                    raise
+                failures += 1
+                if failures >= PAGE_ATTEMPTS:
+                    raise OktaUnreachableError(
+                        f"Okta kept failing while Signet listed users ({failures} attempts at one page; "
+                        f"last: {_describe(error)}). Nothing was lost: the next sync starts over from "
+                        "where the last complete one ended."
+                    ) from error
+                delay = min(PAGE_BACKOFF_CAP, PAGE_BACKOFF_BASE * 2.0 ** (failures - 1)) * (
+                    0.5 + self._jitter()
                 )
+                counter.waiting(delay, rate_limited=False)
+                self._sleep(delay)
+
+
+def _may_heal(error: Exception) -> bool:
+    """Timeouts, dropped connections, 5xx and garbled bodies may heal; 4xx and 429s are final here
+    (the transport already waited for the rate limit as long as the call allowed)."""
+    if isinstance(error, OktaApiError):
+        return error.status >= 500
+    return True
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, ValueError):
+        return "a malformed response"
+    return str(error).rstrip(".")

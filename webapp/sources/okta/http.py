@@ -35,6 +35,10 @@ from webapp.sources.okta.ratelimit import RateHeaders, RateLimits, bucket_key
 # Request extensions (httpx passes them through to the transport) that tune one call.
 MAX_WAIT = "signet.okta.max_wait"
 DPOP_KEY = "signet.okta.dpop_key"
+# A `webapp.sources.base.RequestObserver` told of every attempt and wait (the sync run counts them),
+# and a reserve fraction overriding the process-wide one for this call (the sync keeps more).
+OBSERVER = "signet.okta.observer"
+RESERVE = "signet.okta.reserve"
 INTERACTIVE_MAX_WAIT = 15.0  # an admin is waiting for the page
 BACKGROUND_MAX_WAIT = 900.0  # a job: several rate-limit windows
 RETRIED_STATUSES = frozenset({500, 502, 503, 504})
@@ -70,7 +74,8 @@ class Clock:
 
 
 def request_extensions(*, max_wait: float | None = None, dpop_key: DpopKey | None = None) -> dict[str, Any]:
-    """The `extensions=` for a call: its wait budget and its DPoP key (both optional)."""
+    """The `extensions=` for a call: its wait budget and its DPoP key (both optional; `OBSERVER` and
+    `RESERVE` may be added)."""
     extensions: dict[str, Any] = {}
     if max_wait is not None:
         extensions[MAX_WAIT] = max_wait
@@ -147,6 +152,9 @@ class _Call:
         self.max_wait = float(request.extensions.get(MAX_WAIT, transport.policy.max_wait))
         dpop_key = request.extensions.get(DPOP_KEY)
         self.dpop_key: DpopKey | None = dpop_key if isinstance(dpop_key, DpopKey) else None
+        self.observer = request.extensions.get(OBSERVER)
+        reserve = request.extensions.get(RESERVE)
+        self.reserve: float | None = float(reserve) if reserve is not None else None
         self.started = transport.clock.monotonic()
         self.failures = 0
         self.rate_limited = 0
@@ -158,6 +166,8 @@ class _Call:
             if held is not None:
                 return held
             self._sign()
+            if self.observer is not None:
+                self.observer.request_sent()
             try:
                 response = self.t.inner.handle_request(self.request)
             except RETRIED_ERRORS:
@@ -171,16 +181,22 @@ class _Call:
     def _may_wait(self, seconds: float) -> bool:
         return self.t.clock.monotonic() - self.started + seconds <= self.max_wait
 
-    def _wait(self, seconds: float) -> None:
+    def _wait(self, seconds: float, *, rate_limited: bool) -> None:
+        if self.observer is not None:
+            self.observer.waiting(seconds, rate_limited=rate_limited)
         self.t.clock.sleep(seconds)
 
     def _wait_for_bucket(self) -> httpx.Response | None:
         """Wait while the bucket is down to the reserve; a 429 of our own if that takes too long."""
-        while (delay := self.t.limits.delay_before(self.key, now=self.t.clock.monotonic())) > 0:
+        while (
+            delay := self.t.limits.delay_before(
+                self.key, now=self.t.clock.monotonic(), reserve_fraction=self.reserve
+            )
+        ) > 0:
             delay += self.t.clock.jitter()
             if not self._may_wait(delay):
                 return _held_back(self.request, delay)
-            self._wait(delay)
+            self._wait(delay, rate_limited=True)
         return None
 
     def _back_off(self) -> bool:
@@ -189,7 +205,7 @@ class _Call:
         delay = self.t.policy.backoff(self.failures) * (0.5 + self.t.clock.jitter())
         if self.failures >= self.t.policy.max_attempts or not self._may_wait(delay):
             return False
-        self._wait(delay)
+        self._wait(delay, rate_limited=False)
         return True
 
     def _sign(self) -> None:
@@ -219,7 +235,7 @@ class _Call:
             if self.rate_limited > self.t.policy.max_rate_limit_waits or not self._may_wait(delay):
                 return response
             response.close()
-            self._wait(delay)
+            self._wait(delay, rate_limited=True)
             return None
         if status in RETRIED_STATUSES:
             if not self._back_off():

@@ -111,11 +111,13 @@ class RateLimits:
         self._lock = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
 
-    def reserve(self, limit: int) -> int:
-        """How many requests of a bucket are left to the org's other apps."""
-        return max(MIN_RESERVE, math.floor(limit * self.reserve_fraction))
+    def reserve(self, limit: int, fraction: float | None = None) -> int:
+        """How many requests of a bucket are left to the org's other apps (`fraction` overrides
+        the process-wide share for one caller, e.g. the sync's SYNC_RATE_LIMIT_RESERVE)."""
+        share = self.reserve_fraction if fraction is None else fraction
+        return max(MIN_RESERVE, math.floor(limit * share))
 
-    def delay_before(self, key: str, *, now: float) -> float:
+    def delay_before(self, key: str, *, now: float, reserve_fraction: float | None = None) -> float:
         """Seconds to wait before sending on this bucket (0: go, and count the request as used)."""
         with self._lock:
             bucket = self._buckets.get(key)
@@ -125,7 +127,7 @@ class RateLimits:
             if left <= 0:
                 del self._buckets[key]  # a new window: learn it from the next response
                 return 0.0
-            if bucket.remaining <= self.reserve(bucket.limit):
+            if bucket.remaining <= self.reserve(bucket.limit, reserve_fraction):
                 return left
             bucket.remaining -= 1  # other threads see it before Okta's answer arrives
             return 0.0
