@@ -75,9 +75,9 @@ def setup_admin() -> Response:
     """Create the first admin account; gone (404) once any admin exists."""
     if _admin_count() > 0:
         abort(404)
-    form = {"email": request.form.get("email", "") if request.method == "POST" else ""}
-    if request.method != "POST":
-        return render("accounts/setup_admin.html", form=form, error=None)
+    if request.method != "POST":  # GET and HEAD only show the form
+        return render("accounts/setup_admin.html", form={"email": ""}, error=None)
+    form = {"email": request.form.get("email", "")}
     return _create_and_sign_in(
         "accounts/setup_admin.html",
         {"form": form},
