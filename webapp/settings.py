@@ -79,6 +79,25 @@ class Settings(BaseSettings):
         le=60,
         description="Minutes between incremental Okta syncs until an admin picks another interval.",
     )
+    SYNC_RATE_LIMIT_RESERVE: float = Field(
+        default=0.20,
+        ge=0,
+        le=0.9,
+        description="Share of each Okta rate-limit bucket the sync leaves to the org's other apps (at "
+        "least 2 requests): it waits for the window's reset instead of using it.",
+    )
+    SYNC_HOLD_FRACTION: float = Field(
+        default=0.20,
+        ge=0,
+        le=1,
+        description="A sync that would deactivate or remove more than this share of the active teammates "
+        "applies everything else and holds those for an admin to confirm.",
+    )
+    SYNC_HOLD_MINIMUM: int = Field(
+        default=5,
+        ge=0,
+        description="A sync may always deactivate or remove this many teammates without an admin.",
+    )
     LOG_LEVEL: str = "INFO"
     PROXY_FIX_X_FOR: int = Field(
         default=0, ge=0, le=5, description="How many reverse proxies in front set X-Forwarded-For."

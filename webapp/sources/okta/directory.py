@@ -110,7 +110,9 @@ class OktaDirectory:
     """Reads users and the user schema from one Okta org.
 
     `reserve_fraction` is the share of each rate-limit bucket the listing leaves to the org's other
-    apps (None: the process-wide OKTA_RATE_LIMIT_RESERVE); `sleep` and `jitter` pace page retries.
+    apps (None: the process-wide OKTA_RATE_LIMIT_RESERVE); `page_size` is the listing's `limit`
+    (Okta's maximum, 200, unless a test wants many small pages); `sleep` and `jitter` pace page
+    retries.
     """
 
     key = SOURCE_KEY
@@ -121,12 +123,14 @@ class OktaDirectory:
         origin: str,
         api: OktaApi,
         reserve_fraction: float | None = None,
+        page_size: int = PAGE_LIMIT,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self._origin = origin
         self._api = api
         self._reserve_fraction = reserve_fraction
+        self._page_size = max(1, min(PAGE_LIMIT, page_size))
         self._sleep = sleep
         self._jitter = jitter
 
@@ -182,7 +186,8 @@ class OktaDirectory:
     def iter_pages(
         self, *, updated_since: datetime | None = None, observer: RequestObserver | None = None
     ) -> Iterator[DirectoryPage]:
-        """Pages of `GET /api/v1/users?filter=lastUpdated gt "<updated_since>"&limit=200`.
+        """Pages of `GET /api/v1/users?filter=lastUpdated gt "<updated_since>"&limit=200`
+        (everyone when `updated_since` is None).
 
         Every status is listed (a filter includes DEPROVISIONED; FACTS §2). `Link: rel="next"` is
         followed as an opaque URL until there is none, or it repeats `self` (Okta sometimes sends
@@ -191,7 +196,7 @@ class OktaDirectory:
         """
         since = format_okta_timestamp(updated_since or EPOCH)
         url: str = "/api/v1/users"
-        params: dict[str, Any] | None = {"limit": PAGE_LIMIT, "filter": f'lastUpdated gt "{since}"'}
+        params: dict[str, Any] | None = {"limit": self._page_size, "filter": f'lastUpdated gt "{since}"'}
         seen: set[str] = set()
         while True:
             counter = _PageRequests(observer)

@@ -1,0 +1,131 @@
+"""The Okta sync jobs: incremental every few minutes, full nightly, and full right after a connect.
+
+Plain functions called as `function(app)`, knowing nothing of APScheduler (`jobs.registry` names
+them). Each pushes an app context, builds the source from the stored connection, runs one sync
+(`webapp.sync.service.run_sync`, which keeps one sync at a time across processes with a database
+lease) and logs the outcome. Nothing happens while Okta is not connected or needs reconnecting.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from webapp.extensions import db
+from webapp.sources.okta.directory import SOURCE_KEY as OKTA
+from webapp.sync import store
+from webapp.sync.models import SyncKind, SyncTrigger
+from webapp.sync.service import SyncOutcome, run_sync
+
+log = logging.getLogger(__name__)
+
+# A full sync asked for while another sync runs waits for it this long (an incremental sync is
+# one request; a full one may take minutes under a 50-per-minute rate limit).
+FULL_SYNC_LOCK_WAIT_SECONDS = 15 * 60.0
+_background_lock = threading.Lock()
+_background: threading.Thread | None = None
+
+
+def _should_stop(app: Flask) -> bool:
+    from jobs.scheduler import should_stop  # the scheduler imports the registry, not this module
+
+    return should_stop(app)
+
+
+def _log(outcome: SyncOutcome, label: str) -> None:
+    run = outcome.run
+    if run is None:
+        log.debug("%s sync skipped: %s", label, outcome.skipped)
+    elif run.error:
+        log.warning("%s sync (run %s) failed: %s", label, run.id, run.error)
+    else:
+        log.info(
+            "%s sync (run %s) %s in %.1f s: %s pages, %s requests, %s users; created %s, updated %s, "
+            "deactivated %s, reactivated %s, removed %s, held %s.",
+            label,
+            run.id,
+            run.status,
+            run.duration_seconds or 0.0,
+            run.pages,
+            run.api_requests,
+            run.users_processed,
+            run.created,
+            run.updated,
+            run.deactivated,
+            run.reactivated,
+            run.removed,
+            run.held,
+        )
+
+
+def run_incremental_sync(app: Flask) -> None:
+    """Users changed since the watermark (one request when nothing changed); a full sync instead if
+    none completed yet or one was requested. Skipped while another sync runs."""
+    with app.app_context():
+        outcome = run_sync(
+            app,
+            kind=SyncKind.INCREMENTAL,
+            trigger=SyncTrigger.SCHEDULE,
+            should_stop=lambda: _should_stop(app),
+        )
+        _log(outcome, "Incremental")
+
+
+def run_full_sync(app: Flask) -> None:
+    """Every user of every status, the schema, and users Okta no longer returns marked removed."""
+    with app.app_context():
+        outcome = run_sync(
+            app,
+            kind=SyncKind.FULL,
+            trigger=SyncTrigger.SCHEDULE,
+            wait_for_lock=FULL_SYNC_LOCK_WAIT_SECONDS,
+            should_stop=lambda: _should_stop(app),
+        )
+        _log(outcome, "Full")
+
+
+def start_full_sync_in_background(app: Flask, *, trigger: SyncTrigger = SyncTrigger.CONNECT) -> bool:
+    """Start a full sync in a background thread of this process (after a successful connect, or
+    "Sync now" on the Sync page) and return at once; False if this process already runs one.
+
+    Across processes the sync's database lease keeps one sync at a time: the thread waits for a
+    running sync to finish. The request (Flask's `request` is not used) must have committed first.
+    A full sync is also marked as requested, so that if this process dies the next scheduled sync
+    runs a full one.
+    """
+    global _background
+    with _background_lock:
+        if _background is not None and _background.is_alive():
+            return False
+        with app.app_context(), db.session_scope(writer=True) as session:
+            store.request_full_sync(session=session, source=OKTA)
+        _background = threading.Thread(
+            target=_full_sync_thread, args=(app, trigger), name="signet-full-sync", daemon=True
+        )
+        _background.start()
+        return True
+
+
+def _full_sync_thread(app: Flask, trigger: SyncTrigger) -> None:
+    try:
+        with app.app_context():
+            outcome = run_sync(
+                app, kind=SyncKind.FULL, trigger=trigger, wait_for_lock=FULL_SYNC_LOCK_WAIT_SECONDS
+            )
+            _log(outcome, "Full")
+    except Exception:
+        log.exception("The background full sync failed.")
+
+
+def background_sync_thread() -> threading.Thread | None:
+    """The background full sync thread of this process, if one was started (tests join it)."""
+    return _background
+
+
+def sync_interval_minutes(app: Flask) -> int | None:
+    """The admin's chosen minutes between incremental syncs (`jobs.registry.sync_interval` reads
+    it), or None to follow SYNC_INTERVAL_MINUTES."""
+    with app.app_context(), db.session_scope(writer=False) as session:
+        return store.get_state(session=session, source=OKTA).poll_interval_minutes
