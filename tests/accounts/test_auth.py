@@ -190,6 +190,8 @@ def test_okta_callback_query_never_travels_in_next(client: FlaskClient, auth: Au
     creds = {"email": factories.ADMIN_EMAIL, "password": factories.ADMIN_PASSWORD}
     signed_in = client.post("/login", data={**creds, "next": callback})
     assert signed_in.headers["Location"] == "/callbacks/okta"
+    landed = client.get("/callbacks/okta")  # no state: not from Okta, so the wizard says where things are
+    assert landed.status_code == 303 and landed.headers["Location"] == "/setup/okta"
     client.post("/logout")
     kept = client.post("/login", data={**creds, "next": "/setup/okta?step=7"})
     assert kept.headers["Location"] == "/setup/okta?step=7"

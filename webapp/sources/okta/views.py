@@ -214,6 +214,10 @@ def connect() -> Response:
 def callback() -> Response:
     """Okta's redirect back: finish the connection and tell the wizard (in the opener) how it went."""
     params = {key: request.args.get(key, "") for key in ("code", "state", "error", "error_description")}
+    if not params["state"]:
+        # Not from Okta, or the address kept after signing in (the code never travels in `next`):
+        # the wizard says where the connection stands.
+        return redirect_to(url_for("setup.okta"))
     try:
         connection = complete_connect(
             session=db.session,
