@@ -129,3 +129,29 @@ def sync_interval_minutes(app: Flask) -> int | None:
     it), or None to follow SYNC_INTERVAL_MINUTES."""
     with app.app_context(), db.session_scope(writer=False) as session:
         return store.get_state(session=session, source=OKTA).poll_interval_minutes
+
+
+def start_sync_in_background(
+    app: Flask, *, kind: SyncKind, trigger: SyncTrigger = SyncTrigger.MANUAL
+) -> bool:
+    """`start_full_sync_in_background` for either kind: the Sync page's "Sync now" is incremental
+    (a full one when none completed yet), its "Full sync" full. False if this process already runs one."""
+    if kind == SyncKind.FULL:
+        return start_full_sync_in_background(app, trigger=trigger)
+    global _background
+    with _background_lock:
+        if _background is not None and _background.is_alive():
+            return False
+        _background = threading.Thread(
+            target=_incremental_sync_thread, args=(app, trigger), name="signet-sync", daemon=True
+        )
+        _background.start()
+        return True
+
+
+def _incremental_sync_thread(app: Flask, trigger: SyncTrigger) -> None:
+    try:
+        with app.app_context():
+            _log(run_sync(app, kind=SyncKind.INCREMENTAL, trigger=trigger), "Incremental")
+    except Exception:
+        log.exception("The background sync failed.")

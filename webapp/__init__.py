@@ -121,8 +121,18 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.accounts import views as accounts_views
     from webapp.pages import dashboard, health, navigation, placeholders, settings
     from webapp.sources.okta import views as okta_views
+    from webapp.sync import views as sync_views
+    from webapp.teammates import views as teammates_views
 
-    for blueprint in (accounts_views.bp, dashboard.bp, settings.bp, health.bp, okta_views.bp):
+    for blueprint in (
+        accounts_views.bp,
+        dashboard.bp,
+        settings.bp,
+        health.bp,
+        okta_views.bp,
+        teammates_views.bp,
+        sync_views.bp,
+    ):
         app.register_blueprint(blueprint)
     for blueprint in placeholders.blueprints:
         app.register_blueprint(blueprint)

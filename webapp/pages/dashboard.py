@@ -6,12 +6,19 @@ from flask import Blueprint, Response
 
 from webapp.extensions import db
 from webapp.rendering import render
+from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.sources.okta.status import connection_summary
+from webapp.sync.queries import sync_summary
 
 bp = Blueprint("dashboard", __name__)
 
 
 @bp.get("/")
 def index() -> Response:
-    """Show what to do next: 'Connect Okta to get started', 'Reconnect Okta', or the connection and the next steps."""
-    return render("pages/dashboard.html", okta=connection_summary(session=db.session))
+    """Show what to do next ('Connect Okta to get started', 'Reconnect Okta', or the connection and
+    the next steps) and how syncing goes: teammates synced, the last sync, failures and holds."""
+    return render(
+        "pages/dashboard.html",
+        okta=connection_summary(session=db.session),
+        sync=sync_summary(session=db.session, source=OKTA),
+    )

@@ -22,13 +22,6 @@ class Area:
 
 AREAS = (
     Area(
-        "teammates",
-        "Teammates",
-        "/teammates",
-        "No teammates yet",
-        "Teammates appear here after the first sync from Okta. Connect Okta to get started.",
-    ),
-    Area(
         "fields",
         "Smart fields",
         "/fields",
@@ -43,13 +36,6 @@ AREAS = (
         "No signatures yet",
         "Signature templates are filled with each teammate's smart fields. Connect Okta first, then "
         "create your first template.",
-    ),
-    Area(
-        "sync",
-        "Sync",
-        "/sync",
-        "Nothing synced yet",
-        "Sync keeps teammates up to date with Okta every few minutes. Connect Okta to start syncing.",
     ),
 )
 

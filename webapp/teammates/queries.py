@@ -1,0 +1,329 @@
+"""Reads for the Teammates pages: the filtered, sorted, paginated table and one teammate's profile.
+
+Everything is done in SQL (filters, sort, LIMIT/OFFSET), so a page costs the same for 50 teammates
+or 10,000+. Department and title live only in the Okta record's JSON profile; they are read with
+SQLAlchemy's JSON operators, which compile to `JSON_EXTRACT` on SQLite and `->>` on PostgreSQL.
+Typed, keyword-only functions taking a `Session`; they never commit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, func, not_, or_
+from sqlalchemy import select as select_columns
+from sqlmodel import Session, col, select
+
+from webapp.sources.okta.directory import SOURCE_KEY as OKTA
+from webapp.sync.models import SyncRun
+from webapp.teammates.models import SourceRecord, Teammate, TeammateChange
+
+PAGE_SIZE = 50
+# The longest search text used (longer input is cut): names and emails are shorter than this.
+MAX_SEARCH_LENGTH = 200
+# Filter selects list at most this many distinct values (the most common ones would need a count).
+MAX_CHOICES = 500
+LIKE_ESCAPE = "\\"
+PAGE_NUMBER = re.compile(r"[0-9]{1,7}")
+
+
+class TeammateStatus(StrEnum):
+    """The status filter and badge: active, inactive (deactivated, suspended...) or removed from Okta."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    REMOVED = "removed"
+
+    @property
+    def label(self) -> str:
+        """How the status reads in a badge or a select."""
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    TeammateStatus.ACTIVE: "Active",
+    TeammateStatus.INACTIVE: "Inactive",
+    TeammateStatus.REMOVED: "Removed from Okta",
+}
+
+
+STATUS_VALUES = frozenset(status.value for status in TeammateStatus)
+
+
+class TeammateSort(StrEnum):
+    """The columns the table sorts by."""
+
+    NAME = "name"
+    EMAIL = "email"
+    DEPARTMENT = "department"
+    TITLE = "title"
+    CHANGED = "changed"  # when Okta last changed the user (lastUpdated)
+
+
+SORT_VALUES = frozenset(sort.value for sort in TeammateSort)
+# The table's columns: (sort key or None, heading).
+COLUMNS: tuple[tuple[TeammateSort | None, str], ...] = (
+    (TeammateSort.NAME, "Name"),
+    (TeammateSort.EMAIL, "Email"),
+    (TeammateSort.DEPARTMENT, "Department"),
+    (TeammateSort.TITLE, "Title"),
+    (None, "Status"),
+    (TeammateSort.CHANGED, "Last changed in Okta"),
+)
+
+
+@dataclass(frozen=True)
+class TeammateFilters:
+    """What the admin asked the table for (already cleaned: see `from_args`)."""
+
+    search: str = ""
+    status: TeammateStatus | None = None
+    department: str = ""
+    title: str = ""
+    sort: TeammateSort = TeammateSort.NAME
+    descending: bool = False
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> TeammateFilters:
+        """Read a query string leniently: unknown values fall back to the defaults (never an error)."""
+        status = args.get("status", "")
+        sort = args.get("sort", "")
+        page = args.get("page", "")
+        return cls(
+            search=" ".join(args.get("q", "").split())[:MAX_SEARCH_LENGTH],
+            status=TeammateStatus(status) if status in STATUS_VALUES else None,
+            department=args.get("department", "")[:MAX_SEARCH_LENGTH],
+            title=args.get("title", "")[:MAX_SEARCH_LENGTH],
+            sort=TeammateSort(sort) if sort in SORT_VALUES else TeammateSort.NAME,
+            descending=args.get("dir") == "desc",
+            page=max(1, int(page)) if PAGE_NUMBER.fullmatch(page) else 1,
+        )
+
+    def query_args(self, **changes: Any) -> dict[str, Any]:
+        """These filters as query arguments for `url_for`, with `changes` applied; defaults left out."""
+        values: dict[str, Any] = {
+            "q": self.search,
+            "status": self.status.value if self.status else "",
+            "department": self.department,
+            "title": self.title,
+            "sort": self.sort.value if self.sort != TeammateSort.NAME else "",
+            "dir": "desc" if self.descending else "",
+            "page": self.page if self.page > 1 else "",
+        }
+        values.update(changes)
+        if values["page"] == 1:
+            values["page"] = ""
+        return {name: value for name, value in values.items() if value not in ("", None)}
+
+    def sorted_by(self, sort: TeammateSort) -> dict[str, Any]:
+        """Query arguments to sort by `sort`: ascending first, descending when already sorted so."""
+        descending = self.sort == sort and not self.descending
+        return self.query_args(sort=sort.value, dir="desc" if descending else "", page="")
+
+    def aria_sort(self, sort: TeammateSort) -> str:
+        """The column's `aria-sort` value."""
+        if self.sort != sort:
+            return "none"
+        return "descending" if self.descending else "ascending"
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether a search or filter is applied (an empty table then means "no match", not "no data")."""
+        return bool(self.search or self.status or self.department or self.title)
+
+
+@dataclass(frozen=True)
+class TeammateRow:
+    """One line of the table."""
+
+    id: int
+    display_name: str
+    email: str | None
+    department: str | None
+    title: str | None
+    status: TeammateStatus
+    okta_status: str | None
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TeammatePage:
+    """One page of the table and where it sits among all matches."""
+
+    rows: list[TeammateRow]
+    total: int
+    page: int
+    page_size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        """How many pages the matches fill (at least one)."""
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def first_number(self) -> int:
+        """The position of the page's first row among all matches (1-based; 0 when empty)."""
+        return (self.page - 1) * self.page_size + 1 if self.rows else 0
+
+    @property
+    def last_number(self) -> int:
+        """The position of the page's last row among all matches."""
+        return (self.page - 1) * self.page_size + len(self.rows)
+
+
+def _profile_text(name: str) -> Any:
+    """The Okta profile's `name` attribute as text (NULL when absent)."""
+    return col(SourceRecord.profile)[name].as_string()
+
+
+department_text = _profile_text("department")
+title_text = _profile_text("title")
+_SORT_COLUMNS: dict[TeammateSort, Any] = {
+    TeammateSort.NAME: func.lower(col(Teammate.display_name)),
+    TeammateSort.EMAIL: func.lower(col(Teammate.email)),
+    TeammateSort.DEPARTMENT: func.lower(department_text),
+    TeammateSort.TITLE: func.lower(title_text),
+    TeammateSort.CHANGED: col(SourceRecord.source_updated_at),
+}
+
+
+def _okta_join() -> Any:
+    # Every teammate has one Okta record today; an outer join keeps one that (later) has none.
+    return and_(col(SourceRecord.teammate_id) == col(Teammate.id), col(SourceRecord.source) == OKTA)
+
+
+def _status_condition(status: TeammateStatus) -> Any:
+    removed = col(SourceRecord.removed_at).is_not(None)
+    if status == TeammateStatus.REMOVED:
+        return removed
+    active = col(Teammate.active).is_(True) if status == TeammateStatus.ACTIVE else not_(col(Teammate.active))
+    return and_(active, not_(removed))
+
+
+def status_of(*, active: bool, removed: bool) -> TeammateStatus:
+    """The badge of a teammate (the same rule as the status filter)."""
+    if removed:
+        return TeammateStatus.REMOVED
+    return TeammateStatus.ACTIVE if active else TeammateStatus.INACTIVE
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` for a case-insensitive LIKE, with LIKE's own wildcards in `text` matched literally."""
+    escaped = text.lower().replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", r"\%").replace("_", r"\_")
+    return f"%{escaped}%"
+
+
+def _filtered(statement: Any, filters: TeammateFilters) -> Any:
+    statement = statement.outerjoin(SourceRecord, _okta_join())
+    if filters.search:
+        pattern = like_pattern(filters.search)
+        statement = statement.where(
+            or_(
+                func.lower(col(Teammate.display_name)).like(pattern, escape=LIKE_ESCAPE),
+                func.lower(col(Teammate.email)).like(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    if filters.status is not None:
+        statement = statement.where(_status_condition(filters.status))
+    if filters.department:
+        statement = statement.where(department_text == filters.department)
+    if filters.title:
+        statement = statement.where(title_text == filters.title)
+    return statement
+
+
+def teammate_page(*, session: Session, filters: TeammateFilters) -> TeammatePage:
+    """The page of teammates `filters` asks for (a page past the end shows the last page)."""
+    total = int(session.exec(_filtered(select(func.count(col(Teammate.id))), filters)).one())
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(filters.page, pages)
+    order = _SORT_COLUMNS[filters.sort]
+    # NULLs (no department...) last in both directions, then a stable tie-break by name and id.
+    ordering = [order.is_(None), order.desc() if filters.descending else order.asc()]
+    ordering += [func.lower(col(Teammate.display_name)), col(Teammate.id)]
+    statement = _filtered(
+        select_columns(
+            col(Teammate.id),
+            col(Teammate.display_name),
+            col(Teammate.email),
+            col(Teammate.active),
+            department_text.label("department"),
+            title_text.label("title"),
+            col(SourceRecord.status),
+            col(SourceRecord.removed_at),
+            col(SourceRecord.source_updated_at),
+        ),
+        filters,
+    )
+    result = session.execute(statement.order_by(*ordering).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    rows = [
+        TeammateRow(
+            id=row.id,
+            display_name=row.display_name,
+            email=row.email,
+            department=row.department,
+            title=row.title,
+            status=status_of(active=row.active, removed=row.removed_at is not None),
+            okta_status=row.status,
+            changed_at=row.source_updated_at,
+        )
+        for row in result.all()
+    ]
+    return TeammatePage(rows=rows, total=total, page=page)
+
+
+def attribute_choices(*, session: Session, attribute: str) -> list[str]:
+    """The distinct non-empty text values of an Okta profile attribute ("department", "title"),
+    sorted, for a filter's select (at most `MAX_CHOICES`)."""
+    value = _profile_text(attribute)
+    statement = (
+        select(value)
+        .where(col(SourceRecord.source) == OKTA, value.is_not(None), value != "")
+        .group_by(value)
+        .order_by(value)
+        .limit(MAX_CHOICES)
+    )
+    return [str(choice) for choice in session.execute(statement).scalars().all()]
+
+
+def okta_record(*, session: Session, teammate_id: int) -> SourceRecord | None:
+    """The teammate's Okta record, if it has one."""
+    statement = select(SourceRecord).where(
+        SourceRecord.teammate_id == teammate_id, SourceRecord.source == OKTA
+    )
+    return session.exec(statement.order_by(col(SourceRecord.id))).first()
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change of a teammate, with the run that made it (if it still exists)."""
+
+    change: TeammateChange
+    run: SyncRun | None
+
+
+def history_with_runs(*, session: Session, teammate_id: int, limit: int = 100) -> list[HistoryEntry]:
+    """The teammate's changes, newest first, each with its sync run (one query)."""
+    statement = (
+        select(TeammateChange, SyncRun)
+        .outerjoin(SyncRun, col(SyncRun.id) == col(TeammateChange.sync_run_id))
+        .where(TeammateChange.teammate_id == teammate_id)
+        .order_by(col(TeammateChange.changed_at).desc(), col(TeammateChange.id).desc())
+        .limit(limit)
+    )
+    return [HistoryEntry(change=change, run=run) for change, run in session.exec(statement).all()]
+
+
+def count_synced_teammates(*, session: Session) -> tuple[int, int]:
+    """(all teammates, active ones), for the dashboard."""
+    total, active = session.execute(
+        select(func.count(col(Teammate.id)), func.count(col(Teammate.id)).filter(col(Teammate.active)))
+    ).one()
+    return int(total), int(active)
