@@ -152,3 +152,13 @@ def test_templates_never_retype_statuses_or_step_numbers() -> None:
         if status_literal.search(text) or step_literal.search(text):
             offenders.append(str(template.relative_to(TEMPLATES)))
     assert offenders == []
+
+
+def test_a_local_org_typed_without_http_gets_a_hint_and_a_one_click_fix(
+    htmx_client: FlaskClient, signed_in: AuthActions, sandbox: Any
+) -> None:
+    """`127.0.0.1:PORT` (no scheme) is tried over https; the answer says to type http:// and offers it."""
+    typed = sandbox.origin.removeprefix("http://")
+    feedback = page_text(htmx_client.post("/setup/okta/check-domain", data={"domain": typed}))
+    assert f"type {sandbox.origin} with the http:// in front" in feedback
+    assert f'name="domain_suggestion" value="{sandbox.origin}"' in feedback

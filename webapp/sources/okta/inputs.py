@@ -203,40 +203,51 @@ def probe_okta_origin(origin: str, *, http: httpx.Client) -> tuple[DomainCheck, 
     https://developer.okta.com/docs/reference/api/oidc/#well-known-openid-configuration
     """
     host = urlsplit(origin).hostname or origin
+    fetched = _fetch_discovery(origin, host, http)
+    if isinstance(fetched, DomainCheck):
+        return fetched, None
+    status, body = fetched
+    if status == 429:
+        return DomainCheck(
+            "error", f"{host} asked Signet to slow down. Try again in a minute.", code="slow_down"
+        ), None
+    try:
+        document: Any = json.loads(body) if status == 200 else None
+    except ValueError:
+        document = None
+    return _read_discovery(document, origin=origin, host=host)
+
+
+def _fetch_discovery(origin: str, host: str, http: httpx.Client) -> DomainCheck | tuple[int, bytes]:
+    """The discovery document's status and body, or the check saying why it could not be fetched."""
     url = origin + "/.well-known/openid-configuration"
     try:
         with live_check_slot():
-            status, body = _fetch(http, "GET", url, headers={"Accept": "application/json"})
+            return _fetch(http, "GET", url, headers={"Accept": "application/json"})
     except LiveCheckRefusedError as refused:
-        return DomainCheck("error", refused.message, code="slow_down"), None
+        return DomainCheck("error", refused.message, code="slow_down")
     except DestinationRefusedError:
-        return DomainCheck("error", not_public_message(host), code="not_public"), None
+        return DomainCheck("error", not_public_message(host), code="not_public")
     except httpx.TimeoutException:
         return DomainCheck(
             "error", f"{host} did not answer in time. Check the domain, or try again.", code="timeout"
-        ), None
+        )
     except httpx.ConnectError as error:
-        return _connect_failure(host, error), None
+        return _connect_failure(origin, host, error)
     except (httpx.HTTPError, _ResponseTooLargeError):
         return DomainCheck(
             "error", f"Signet could not talk to {host}. Try again in a moment.", code="unreachable"
-        ), None
+        )
+
+
+def _read_discovery(document: Any, *, origin: str, host: str) -> tuple[DomainCheck, OrgMetadata | None]:
+    """Check a fetched discovery document (None when it was not JSON) belongs to the Okta org at `origin`."""
     not_okta = DomainCheck(
         "error",
         f"{host} answered, but not like an Okta org. Check you typed the Okta domain from the admin "
         "console's top-right menu (e.g. dev-123456.okta.com).",
         code="not_okta",
     )
-    if status == 429:
-        return DomainCheck(
-            "error", f"{host} asked Signet to slow down. Try again in a minute.", code="slow_down"
-        ), None
-    if status != 200:
-        return not_okta, None
-    try:
-        document: Any = json.loads(body)
-    except ValueError:
-        return not_okta, None
     if not isinstance(document, dict):
         return not_okta, None
     issuer = document.get("issuer")
@@ -320,7 +331,7 @@ def _fetch(http: httpx.Client, method: str, url: str, **kwargs: Any) -> tuple[in
         return response.status_code, bytes(body)
 
 
-def _connect_failure(host: str, error: httpx.ConnectError) -> DomainCheck:
+def _connect_failure(origin: str, host: str, error: httpx.ConnectError) -> DomainCheck:
     causes = _exception_chain(error)
     text = " ".join(str(c) for c in causes).lower()
     if (
@@ -332,6 +343,17 @@ def _connect_failure(host: str, error: httpx.ConnectError) -> DomainCheck:
             "error", f"{host} does not exist (DNS lookup failed). Check the spelling.", code="dns"
         )
     if any(isinstance(c, ssl.SSLError) for c in causes) or "ssl" in text or "certificate" in text:
+        parts = urlsplit(origin)
+        if is_loopback_host(host) and parts.scheme == "https":
+            # "127.0.0.1:9000" typed without a scheme became https://; a local sandbox speaks plain http.
+            plain = f"http://{parts.netloc}"
+            return DomainCheck(
+                "error",
+                f"{host} answered, but not over https. If this is a local test org (such as Signet's "
+                f"Okta sandbox), type {plain} with the http:// in front.",
+                suggestion=plain,
+                code="tls",
+            )
         return DomainCheck(
             "error",
             f"{host} answered, but its TLS certificate or handshake is not valid, so Signet won't send "
