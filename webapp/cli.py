@@ -1,5 +1,6 @@
 """Command-line tools: `flask --app wsgi create-admin EMAIL`, `flask --app wsgi migrate`,
-`flask --app wsgi jobs status`."""
+`flask --app wsgi jobs status`, `flask --app wsgi sync [--full]`,
+`flask --app wsgi teammates export [--format json|csv]`."""
 
 from __future__ import annotations
 
@@ -66,3 +67,8 @@ def init_app(app: Flask) -> None:
     from jobs.cli import jobs_group  # jobs import webapp: loaded here so that either may load first
 
     app.cli.add_command(jobs_group)
+    from webapp.sync.cli import sync_command
+    from webapp.teammates.cli import teammates_group
+
+    app.cli.add_command(sync_command)
+    app.cli.add_command(teammates_group)

@@ -87,6 +87,7 @@ def _newest_record_stamp() -> Any:
     return (
         select(func.max(col(SourceRecord.source_updated_at)))
         .where(col(SourceRecord.teammate_id) == col(Teammate.id))
+        .correlate(Teammate)  # explicit: it is also nested two levels down, in `_kept_by_a_hold`
         .scalar_subquery()
     )
 
@@ -97,6 +98,7 @@ def _first_record_status() -> Any:
         .where(col(SourceRecord.teammate_id) == col(Teammate.id))
         .order_by(col(SourceRecord.id))
         .limit(1)
+        .correlate(Teammate)
         .scalar_subquery()
     )
 

@@ -90,8 +90,15 @@ def okta_source(*, options: SyncOptions, page_size: int = PAGE_LIMIT) -> OktaDir
         origin = connection.okta_origin
     # A job waits out Okta's rate-limit windows instead of giving up like a page would.
     api = okta_services.api(origin, max_wait=BACKGROUND_MAX_WAIT)
+    state = okta_services.state
+    # Page retries keep time like the transport (whose clock tests replace, so nothing sleeps).
     return OktaDirectory(
-        origin=origin, api=api, reserve_fraction=options.reserve_fraction, page_size=page_size
+        origin=origin,
+        api=api,
+        reserve_fraction=options.reserve_fraction,
+        page_size=page_size,
+        sleep=lambda seconds: state.transport.clock.sleep(seconds),
+        jitter=lambda: state.transport.clock.jitter(),
     )
 
 

@@ -1,0 +1,76 @@
+"""`flask teammates export`: every teammate, JSON lines or CSV, with every profile attribute."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from tests.sync.conftest import Connected
+from tests.sync.helpers import ok, okta_users
+from webapp.sync.models import SyncKind
+
+
+def test_export_json_lines(connected: Connected) -> None:
+    """One JSON object per line per teammate, profile values typed as Okta sent them."""
+    org, app = connected.org, connected.app
+    ok(app, SyncKind.FULL)
+    result = app.test_cli_runner().invoke(args=["teammates", "export"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    users = {u["id"]: u for u in okta_users(org)}
+    assert len(lines) == len(users)
+    for line in lines:
+        user = users[line["source_id"]]
+        assert line["source"] == "okta" and line["status"] == user["status"]
+        assert line["profile"] == user["profile"]
+        assert line["active"] == (user["status"] not in ("DEPROVISIONED", "SUSPENDED"))
+        assert line["email"] == user["profile"]["email"] and line["display_name"]
+        assert set(line) == {
+            "teammate_id",
+            "source",
+            "source_id",
+            "status",
+            "active",
+            "removed",
+            "email",
+            "display_name",
+            "profile",
+        }
+
+
+def test_export_csv(connected: Connected) -> None:
+    """A header (fixed columns, then `profile.<attribute>` in the schema's order), one row each;
+    arrays as JSON, booleans as true/false, null as empty."""
+    org, app = connected.org, connected.app
+    ok(app, SyncKind.FULL)
+    result = app.test_cli_runner().invoke(args=["teammates", "export", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    header = result.output.splitlines()[0].split(",")
+    assert header[:8] == [
+        "teammate_id",
+        "source",
+        "source_id",
+        "status",
+        "active",
+        "removed",
+        "email",
+        "display_name",
+    ]
+    assert header[8:11] == ["profile.login", "profile.firstName", "profile.lastName"]
+    assert "profile.languages" in header and "profile.isManager" in header
+    li_na = next(u for u in okta_users(org) if u["profile"].get("displayName") == "李娜")
+    row = next(r for r in rows if r["source_id"] == li_na["id"])
+    assert json.loads(row["profile.languages"]) == li_na["profile"]["languages"]
+    assert row["profile.isManager"] == "true" and row["profile.secondEmail"] == ""
+    assert row["profile.yearsOfService"] == str(li_na["profile"]["yearsOfService"])
+    assert row["display_name"] == "李娜" and row["active"] == "true"
+    assert len(rows) == len(okta_users(org))
+
+
+def test_export_of_an_empty_instance(connected: Connected) -> None:
+    """No teammates yet: nothing for JSON, a header only for CSV."""
+    runner = connected.app.test_cli_runner()
+    assert runner.invoke(args=["teammates", "export"]).output == ""
+    assert runner.invoke(args=["teammates", "export", "--format", "csv"]).output.startswith("teammate_id,")
