@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from webapp.accounts import invites
 from webapp.accounts import store as accounts
 from webapp.accounts.models import AdminInvite, AdminUser
 
@@ -33,4 +34,4 @@ def gen_invite(
         invited_by = accounts.get_admin_by_email(session=session, email=ADMIN_EMAIL) or gen_admin(
             session, email="inviter@acme.example"
         )
-    return accounts.create_invite(session=session, email=email, invited_by=invited_by)
+    return invites.create_invite(session=session, email=email, invited_by=invited_by)

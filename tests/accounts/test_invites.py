@@ -11,7 +11,7 @@ from sqlmodel import select
 from tests import factories
 from tests.conftest import AuthActions
 from tests.helpers import page_text
-from webapp.accounts import store as accounts
+from webapp.accounts import invites
 from webapp.audit.models import AuditEvent
 from webapp.extensions import db
 
@@ -147,5 +147,5 @@ def test_inviting_an_existing_admin_is_refused(htmx_client: FlaskClient, signed_
 def test_find_usable_invite_refuses_tokens_that_cannot_be_ours(app: Flask) -> None:
     """Empty and overlong tokens are refused without a lookup."""
     with app.app_context():
-        assert accounts.find_usable_invite(session=db.session, token="") is None
-        assert accounts.find_usable_invite(session=db.session, token="x" * 10_000) is None
+        assert invites.find_usable_invite(session=db.session, token="") is None
+        assert invites.find_usable_invite(session=db.session, token="x" * 10_000) is None

@@ -1,8 +1,7 @@
-"""Admin accounts: creation, passwords, sign-in throttling and invitations."""
+"""Admin accounts: creation, passwords and sign-in throttling (invitations: `invites.py`)."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import secrets
@@ -15,7 +14,7 @@ from sqlmodel import Session, col, delete, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.accounts.models import AdminInvite, AdminUser, LoginAttempt
+from webapp.accounts.models import AdminUser, LoginAttempt
 from webapp.audit.models import AuditEvent
 from webapp.audit.store import record_event
 from webapp.db import utcnow
@@ -34,9 +33,6 @@ MAX_FAILURES_PER_ACCOUNT = 100
 MAX_FAILURES_PER_IP = 20
 SIGNIN_PAUSED_ACTION = "auth.signin_paused"
 ACCOUNT_LOCKED_ACTION = "auth.account_locked"
-INVITE_LIFETIME = timedelta(days=3)
-# secrets.token_urlsafe(32) gives 43 characters; anything much longer is not one of our tokens.
-INVITE_TOKEN_MAX_LENGTH = 100
 # werkzeug's scrypt (n=2**15, r=8, p=1): memory-hard, in the standard library, no extra wheel.
 PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - an algorithm name
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -369,86 +365,3 @@ def serialise_sign_ins(*, session: Session, email: str) -> None:
 def prune_login_attempts(*, session: Session, older_than: timedelta = timedelta(days=1)) -> None:
     """Forget attempts that can no longer affect throttling."""
     session.exec(delete(LoginAttempt).where(col(LoginAttempt.attempted_at) < utcnow() - older_than))
-
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def create_invite(*, session: Session, email: str, invited_by: AdminUser) -> tuple[AdminInvite, str]:
-    """Create an invitation and return it with the one-time token to put in the link."""
-    normalised = validate_email(email)
-    if get_admin_by_email(session=session, email=normalised):
-        raise AccountError(f"{normalised} is already an admin.")
-    token = secrets.token_urlsafe(32)
-    invite = AdminInvite(
-        email=normalised,
-        token_hash=_hash_token(token),
-        invited_by_id=invited_by.id,
-        expires_at=utcnow() + INVITE_LIFETIME,
-    )
-    session.add(invite)
-    session.flush()
-    return invite, token
-
-
-def pending_invites(*, session: Session) -> Sequence[AdminInvite]:
-    """Invitations not yet accepted, revoked or expired, newest first."""
-    statement = (
-        select(AdminInvite)
-        .where(
-            col(AdminInvite.accepted_at).is_(None),
-            col(AdminInvite.revoked_at).is_(None),
-            AdminInvite.expires_at > utcnow(),
-        )
-        .order_by(col(AdminInvite.created_at).desc())
-    )
-    return session.exec(statement).all()
-
-
-def token_from_link(text: str) -> str:
-    """The token in what the invitee pasted: the whole link (`.../invite#TOKEN`) or just the token."""
-    return text.strip().rsplit("#", 1)[-1].strip()
-
-
-def _is_usable(invite: AdminInvite | None) -> bool:
-    return not (invite is None or invite.accepted_at or invite.revoked_at or invite.expires_at <= utcnow())
-
-
-def find_usable_invite(*, session: Session, token: str) -> AdminInvite | None:
-    """The pending invitation behind a link's token, or None if unknown, used, revoked or expired."""
-    if not token or len(token) > INVITE_TOKEN_MAX_LENGTH:
-        return None
-    invite = session.exec(select(AdminInvite).where(AdminInvite.token_hash == _hash_token(token))).first()
-    return invite if _is_usable(invite) else None
-
-
-def get_invite(*, session: Session, invite_id: int) -> AdminInvite | None:
-    """The invitation with this id (in any state), if any."""
-    return session.get(AdminInvite, invite_id)
-
-
-def get_usable_invite(*, session: Session, invite_id: int) -> AdminInvite | None:
-    """The invitation with this id if it is still pending, else None."""
-    invite = get_invite(session=session, invite_id=invite_id)
-    return invite if _is_usable(invite) else None
-
-
-def accept_invite(*, session: Session, invite_id: int, new: NewAdmin) -> AdminUser:
-    """Turn a pending invitation into an admin account (checked again here); the caller commits."""
-    invite = get_usable_invite(session=session, invite_id=invite_id)
-    if invite is None or invite.email != new.email:
-        raise AccountError("This invitation can't be used any more. Ask an admin to invite you again.")
-    admin = add_admin(session=session, new=new)
-    invite.accepted_at = utcnow()
-    session.add(invite)
-    return admin
-
-
-def revoke_invite(*, session: Session, invite: AdminInvite) -> bool:
-    """Revoke a pending invitation; False when it was already accepted or revoked. The caller commits."""
-    if invite.accepted_at or invite.revoked_at:
-        return False
-    invite.revoked_at = utcnow()
-    session.add(invite)
-    return True

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, flash, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlmodel import Session
 
+from webapp.accounts import invites
 from webapp.accounts import store as accounts
 from webapp.accounts.models import AdminInvite, AdminUser
 from webapp.audit.record import audit_request
@@ -163,9 +164,9 @@ def invite() -> Response:
 def open_invite() -> Response:
     """Exchange the invitation's token (posted, so no log keeps it) for a session, then move on to a
     clean address to choose a password."""
-    token = accounts.token_from_link(request.form.get("token", ""))
+    token = invites.token_from_link(request.form.get("token", ""))
     with db.session_scope(writer=False) as reading:
-        found = accounts.find_usable_invite(session=reading, token=token)
+        found = invites.find_usable_invite(session=reading, token=token)
     if found is None:
         return render("accounts/invite_invalid.html", status=404)
     session[INVITE_SESSION_KEY] = found.id
@@ -177,7 +178,7 @@ def _invite_in_session() -> AdminInvite | None:
     if not isinstance(invite_id, int):
         return None
     with db.session_scope(writer=False) as reading:
-        return accounts.get_usable_invite(session=reading, invite_id=invite_id)
+        return invites.get_usable_invite(session=reading, invite_id=invite_id)
 
 
 @bp.route("/invite/accept", methods=["GET", "POST"])
@@ -194,7 +195,7 @@ def accept_invite() -> Response:
         "accounts/accept_invite.html",
         {"invite": found},
         email=found.email,
-        add=lambda db_session, new: accounts.accept_invite(session=db_session, invite_id=invite_id, new=new),
+        add=lambda db_session, new: invites.accept_invite(session=db_session, invite_id=invite_id, new=new),
         action="admin.invite_accepted",
         summary="Accepted an invitation",
     )

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, request, url_for
 from flask_login import current_user
 
+from webapp.accounts import invites
 from webapp.accounts import store as accounts
 from webapp.accounts.models import AdminInvite
 from webapp.audit.record import audit_request
@@ -25,7 +26,7 @@ def _settings(*, partial: str | None = ADMINS_CARD, status: int = 200, **admins:
     card's defaults (a new invitation link, an error)."""
     context: dict[str, Any] = {
         "admins": accounts.list_admins(session=db.session),
-        "invites": accounts.pending_invites(session=db.session),
+        "invites": invites.pending_invites(session=db.session),
         "invite_link": None,
         "invite_error": None,
         "invite_email": "",
@@ -36,7 +37,7 @@ def _settings(*, partial: str | None = ADMINS_CARD, status: int = 200, **admins:
 
 
 def _invite_or_404(invite_id: int) -> AdminInvite:
-    invite = accounts.get_invite(session=db.session, invite_id=invite_id)
+    invite = invites.get_invite(session=db.session, invite_id=invite_id)
     if invite is None:
         abort(404)
     return invite
@@ -56,7 +57,7 @@ def create_invite() -> Response:
     """
     email = request.form.get("email", "")
     try:
-        invite, token = accounts.create_invite(session=db.session, email=email, invited_by=current_user)
+        invite, token = invites.create_invite(session=db.session, email=email, invited_by=current_user)
     except accounts.AccountError as error:
         db.session.rollback()
         return _settings(status=422, invite_error=str(error), invite_email=email)
@@ -68,7 +69,7 @@ def create_invite() -> Response:
 def revoke_invite(invite_id: int) -> Response:
     """Revoke a pending invitation so its link stops working (404 for an unknown invitation)."""
     invite = _invite_or_404(invite_id)
-    if accounts.revoke_invite(session=db.session, invite=invite):
+    if invites.revoke_invite(session=db.session, invite=invite):
         audit_request("admin.invite_revoked", f"Revoked the invitation for {invite.email}")
     if not wants_fragment():
         return redirect_to(url_for("settings.index"))  # plain form: 303, so a reload doesn't re-post
