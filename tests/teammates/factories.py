@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col
 
 from webapp.db import utcnow
+from webapp.sources.okta.models import OktaConnection
 from webapp.sync.models import HoldAction, SyncHold, SyncHoldItem, SyncKind, SyncRun, SyncRunStatus
 from webapp.teammates.models import SourceAttribute, SourceRecord, Teammate
 
@@ -40,9 +41,7 @@ def gen_teammate(
     number = next(_ids)
     email = email if email is not None else f"{name.lower().replace(' ', '.')}.{number}@acme.example"
     now = utcnow()
-    teammate = Teammate(
-        active=active, email=email, display_name=name, deactivated_at=None if active else now
-    )
+    teammate = Teammate(active=active, email=email, display_name=name, deactivated_at=None if active else now)
     session.add(teammate)
     session.flush()
     assert teammate.id is not None
@@ -55,8 +54,9 @@ def gen_teammate(
         "displayName": name,
         "department": department,
         "title": title,
-        **(profile or {}),
     }
+    attributes = {key: value for key, value in attributes.items() if value is not None}
+    attributes.update(profile or {})
     session.add(
         SourceRecord(
             source="okta",
@@ -64,7 +64,7 @@ def gen_teammate(
             teammate_id=teammate.id,
             status=status,
             active=active and not removed,
-            profile={key: value for key, value in attributes.items() if value is not None},
+            profile=attributes,
             email=email,
             display_name=name,
             source_updated_at=changed_at or now - timedelta(days=number % 30),
@@ -165,3 +165,13 @@ def gen_hold(session: Session, run: SyncRun, teammates: list[Teammate], *, thres
         session.add(SyncHoldItem(hold_id=hold.id, teammate_id=teammate.id, action=action))
     session.flush()
     return hold
+
+
+def gen_connection(
+    session: Session, *, origin: str = "https://dev-123.okta.com", status: str = "connected"
+) -> OktaConnection:
+    """The stored Okta connection (no tokens: enough for pages, not for calling Okta)."""
+    connection = OktaConnection(okta_origin=origin, client_id="0oa1234567890abcdefg", status=status)
+    session.add(connection)
+    session.flush()
+    return connection
