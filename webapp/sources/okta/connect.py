@@ -289,14 +289,9 @@ def _store_grant(
     tokens.store_new_grant(session=session, connection=connection, tokens=token_set, dpop_key=dpop_key)
     attempt.dpop_key_ciphertext = None  # the key now lives with the connection (if it is bound)
     session.add(attempt)
-    record_event(
-        session=session,
-        action="okta.connected",
-        actor=admin,
-        summary=f"Connected to {connection.okta_origin} as {connection.connected_by_login}"
-        + (" (DPoP-bound tokens)" if dpop_key else ""),
-    )
-    session.commit()
+    bound = " (DPoP-bound tokens)" if dpop_key else ""
+    summary = f"Connected to {connection.okta_origin} as {connection.connected_by_login}{bound}"
+    _record_and_commit(session, admin, "okta.connected", summary)
     return connection, replaced
 
 
@@ -344,12 +339,12 @@ def disconnect(
     session.add(connection)
     session.commit()
     revoked = grant is not None and revoke_grant(grant, http=http, box=box)
-    record_event(
-        session=session,
-        action="okta.disconnected",
-        actor=admin,
-        summary=f"Disconnected from {origin}"
-        + ("" if revoked else " (the token could not be revoked at Okta)"),
-    )
-    session.commit()
+    unrevoked = "" if revoked else " (the token could not be revoked at Okta)"
+    _record_and_commit(session, admin, "okta.disconnected", f"Disconnected from {origin}{unrevoked}")
     return DisconnectResult(origin=origin, revoked_at_okta=revoked)
+
+
+def _record_and_commit(session: Session, admin: AdminUser, action: str, summary: str) -> None:
+    """The end of a connect use case: its audit entry is committed with the change it describes."""
+    record_event(session=session, action=action, actor=admin, summary=summary)
+    session.commit()

@@ -64,19 +64,11 @@ def revoke_new_grant(
     *, attempt: OAuthAttempt, token_set: oauth.TokenSet, dpop_key: DpopKey | None, http: httpx.Client
 ) -> None:
     """A new grant that failed its check is never stored: revoke it so it doesn't linger at Okta."""
-    token, hint = (
-        (token_set.refresh_token, "refresh_token")
-        if token_set.refresh_token
-        else (token_set.access_token, "access_token")
+    oauth.revoke_unused_tokens(
+        http=http,
+        origin=attempt.okta_origin,
+        client_id=attempt.client_id,
+        tokens=token_set,
+        dpop_key=dpop_key,
+        what="an unverified Okta grant",
     )
-    try:
-        oauth.revoke_token(
-            http=http,
-            origin=attempt.okta_origin,
-            client_id=attempt.client_id,
-            token=token,
-            hint=hint,
-            dpop_key=dpop_key,
-        )
-    except OktaError as error:
-        logger.warning("Could not revoke an unverified Okta grant: %s", type(error).__name__)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,11 +23,12 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from webapp.db import utcnow
 from webapp.sources.okta.dpop import INVALID_DPOP_PROOF, TOKEN_TYPE_BEARER, TOKEN_TYPE_DPOP, DpopKey
-from webapp.sources.okta.errors import OktaOAuthError, OktaUnreachableError
+from webapp.sources.okta.errors import OktaError, OktaOAuthError, OktaUnreachableError
 from webapp.sources.okta.http import rate_limited_error, request_extensions
 
 # openid for the id_token (nonce check, who connected); offline_access for a refresh token;
 # the two okta.* scopes for the Users and Schemas APIs (FACTS §1 "Scopes").
+logger = logging.getLogger(__name__)
 REQUESTED_SCOPES = ("openid", "offline_access", "okta.users.read", "okta.schemas.read")
 REQUIRED_API_SCOPES = ("okta.users.read", "okta.schemas.read")
 TOKEN_PATH = "/oauth2/v1/token"  # noqa: S105 - a URL path
@@ -158,6 +160,22 @@ def revoke_token(
         raise OktaUnreachableError("Okta could not be reached to revoke the token.") from error
     if response.status_code != 200:
         raise _oauth_error(response)
+
+
+def revoke_unused_tokens(
+    *, http: httpx.Client, origin: str, client_id: str, tokens: TokenSet, dpop_key: DpopKey | None, what: str
+) -> None:
+    """Revoke tokens Signet got but will never use (its refresh token, which takes its access tokens
+    with it, or else the access token). A failure is logged, never raised: `what` names the tokens."""
+    token, hint = (
+        (tokens.refresh_token, "refresh_token")
+        if tokens.refresh_token
+        else (tokens.access_token, "access_token")
+    )
+    try:
+        revoke_token(http=http, origin=origin, client_id=client_id, token=token, hint=hint, dpop_key=dpop_key)
+    except OktaError as error:
+        logger.warning("Could not revoke %s: %s", what, type(error).__name__)
 
 
 def _token_request(

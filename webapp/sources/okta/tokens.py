@@ -347,22 +347,14 @@ class TokenService:
         return Credentials(access_token=tokens.access_token, dpop_key=dpop_key if tokens.dpop_bound else None)
 
     def _revoke_quietly(self, *, lease: _Lease, tokens: oauth.TokenSet, dpop_key: DpopKey | None) -> None:
-        token, hint = (
-            (tokens.refresh_token, "refresh_token")
-            if tokens.refresh_token
-            else (tokens.access_token, "access_token")
+        oauth.revoke_unused_tokens(
+            http=self._http,
+            origin=lease.origin,
+            client_id=lease.client_id,
+            tokens=tokens,
+            dpop_key=dpop_key,
+            what="a token refreshed during a disconnect",
         )
-        try:
-            oauth.revoke_token(
-                http=self._http,
-                origin=lease.origin,
-                client_id=lease.client_id,
-                token=token,
-                hint=hint,
-                dpop_key=dpop_key,
-            )
-        except OktaError as error:
-            logger.warning("Could not revoke a token refreshed during a disconnect: %s", type(error).__name__)
 
     def _apply_tokens(
         self, connection: OktaConnection, tokens: oauth.TokenSet, *, keep_refresh_token: str | None
