@@ -34,10 +34,14 @@ def gen_teammate(
     active: bool = True,
     status: str = "ACTIVE",
     removed: bool = False,
+    record_active: bool | None = None,
     profile: dict[str, Any] | None = None,
     changed_at: datetime | None = None,
 ) -> Teammate:
-    """A teammate and its Okta record (flushed); `profile` adds or overrides attributes."""
+    """A teammate and its Okta record (flushed); `profile` adds or overrides attributes.
+
+    The record is active when the teammate is and it is not removed, unless `record_active` says
+    otherwise (a teammate a hold keeps active while Okta says it is gone)."""
     number = next(_ids)
     email = email if email is not None else f"{name.lower().replace(' ', '.')}.{number}@acme.example"
     now = utcnow()
@@ -63,7 +67,7 @@ def gen_teammate(
             external_id=okta_id(number),
             teammate_id=teammate.id,
             status=status,
-            active=active and not removed,
+            active=(active and not removed) if record_active is None else record_active,
             profile=attributes,
             email=email,
             display_name=name,
