@@ -19,8 +19,8 @@ from webapp.scheduling import store as scheduling
 from webapp.scheduling.lease import SCHEDULER_LEASE
 from webapp.sync import store
 from webapp.sync.models import SyncHold, SyncHoldItem, SyncRun, SyncRunStatus
+from webapp.teammates import store as teammates
 from webapp.teammates.models import Teammate
-from webapp.teammates.queries import count_synced_teammates
 
 RUNS_PAGE_SIZE = 20
 # A hold lists this many of its teammates on the page (the counts say how many there are in all).
@@ -149,11 +149,10 @@ class SyncSummary:
 
 def sync_summary(*, session: Session, source: str) -> SyncSummary:
     """The latest runs, pending holds and teammate counts of `source`, in a few small queries."""
-    total, active = count_synced_teammates(session=session)
     return SyncSummary(
         current=store.current_run(session=session, source=source),
         last=store.last_finished_run(session=session, source=source),
         pending_holds=len(store.pending_holds(session=session, source=source)),
-        teammates=total,
-        active_teammates=active,
+        teammates=teammates.count_teammates(session=session),
+        active_teammates=teammates.count_active_teammates(session=session),
     )

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.sync.models import SyncRun
+from webapp.teammates import store as teammates
 from webapp.teammates.models import SourceRecord, Teammate, TeammateChange
 
 PAGE_SIZE = 50
@@ -293,37 +294,17 @@ def attribute_choices(*, session: Session, attribute: str) -> list[str]:
     return [str(choice) for choice in session.execute(statement).scalars().all()]
 
 
-def okta_record(*, session: Session, teammate_id: int) -> SourceRecord | None:
-    """The teammate's Okta record, if it has one."""
-    statement = select(SourceRecord).where(
-        SourceRecord.teammate_id == teammate_id, SourceRecord.source == OKTA
-    )
-    return session.exec(statement.order_by(col(SourceRecord.id))).first()
-
-
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One change of a teammate, with the run that made it (if it still exists)."""
+    """One change of a teammate, with the run that made it (None once that run was pruned)."""
 
     change: TeammateChange
     run: SyncRun | None
 
 
 def history_with_runs(*, session: Session, teammate_id: int, limit: int = 100) -> list[HistoryEntry]:
-    """The teammate's changes, newest first, each with its sync run (one query)."""
-    statement = (
-        select(TeammateChange, SyncRun)
-        .outerjoin(SyncRun, col(SyncRun.id) == col(TeammateChange.sync_run_id))
-        .where(TeammateChange.teammate_id == teammate_id)
-        .order_by(col(TeammateChange.changed_at).desc(), col(TeammateChange.id).desc())
-        .limit(limit)
-    )
-    return [HistoryEntry(change=change, run=run) for change, run in session.exec(statement).all()]
-
-
-def count_synced_teammates(*, session: Session) -> tuple[int, int]:
-    """(all teammates, active ones), for the dashboard."""
-    total, active = session.execute(
-        select(func.count(col(Teammate.id)), func.count(col(Teammate.id)).filter(col(Teammate.active)))
-    ).one()
-    return int(total), int(active)
+    """The teammate's changes, newest first (`store.teammate_history`), each with its sync run."""
+    changes = teammates.teammate_history(session=session, teammate_id=teammate_id, limit=limit)
+    run_ids = {change.sync_run_id for change in changes if change.sync_run_id is not None}
+    runs = {run.id: run for run in session.exec(select(SyncRun).where(col(SyncRun.id).in_(run_ids))).all()}
+    return [HistoryEntry(change=change, run=runs.get(change.sync_run_id)) for change in changes]

@@ -70,7 +70,8 @@ def index() -> Response:
 def detail(teammate_id: int) -> Response:
     """One teammate: the synced profile with Okta's attribute titles, status, history, Okta link."""
     teammate = get_teammate_or_404(teammate_id)
-    record = queries.okta_record(session=db.session, teammate_id=teammate_id)
+    records = teammates.records_of(session=db.session, teammate_id=teammate_id)
+    record = next((candidate for candidate in records if candidate.source == OKTA), None)
     attributes = teammates.list_source_attributes(session=db.session, source=OKTA, include_removed=True)
     okta = connection_summary(session=db.session)
     origin = okta.connection.okta_origin if okta.connection else None
