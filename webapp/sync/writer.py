@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
 from webapp.sources.base import DirectoryProfile
@@ -27,6 +27,9 @@ from webapp.teammates.models import ChangeKind, SourceRecord, Teammate, Teammate
 from webapp.teammates.resolve import RecordView, resolve
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
+# ORM bulk INSERTs leave out None values and so split rows into one statement per pattern of
+# NULLs; rendering them keeps a page to one multi-row INSERT per table.
+ONE_BATCH = {"render_nulls": True}
 
 
 @dataclass
@@ -47,6 +50,10 @@ def canonical(value: Any) -> str:
 
 def profile_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     """Each attribute whose value differs, as `[old, new]` (None where absent)."""
+    # Most profiles are unchanged: two C-speed comparisons settle it (Python's == alone would
+    # call True and 1 equal).
+    if old == new and canonical(old) == canonical(new):
+        return {}
     changes: dict[str, list[Any]] = {}
     for name in sorted(old.keys() | new.keys()):
         before, after = old.get(name), new.get(name)
@@ -160,48 +167,42 @@ def _create(
     session: Session, *, source: str, run_id: int, profiles: list[DirectoryProfile], full: bool, now: datetime
 ) -> None:
     """New people: a teammate and a record each, and a `created` change (bulk, ids in order)."""
-    teammate_ids = (
-        session.execute(
-            insert(Teammate).returning(col(Teammate.id), sort_by_parameter_order=True),
-            [
-                {
-                    "active": profile.active,
-                    "email": _email(profile),
-                    "display_name": profile.display_name[:300],
-                    "created_at": now,
-                    "updated_at": now,
-                    "deactivated_at": None if profile.active else now,
-                }
-                for profile in profiles
-            ],
-        )
-        .scalars()
-        .all()
+    teammate_ids = _insert_with_ids(
+        session,
+        Teammate,
+        [
+            {
+                "active": profile.active,
+                "email": _email(profile),
+                "display_name": profile.display_name[:300],
+                "created_at": now,
+                "updated_at": now,
+                "deactivated_at": None if profile.active else now,
+            }
+            for profile in profiles
+        ],
     )
-    record_ids = (
-        session.execute(
-            insert(SourceRecord).returning(col(SourceRecord.id), sort_by_parameter_order=True),
-            [
-                {
-                    "source": source,
-                    "external_id": profile.external_id[:100],
-                    "teammate_id": teammate_id,
-                    "status": profile.status[:32],
-                    "active": profile.active,
-                    "profile": profile.attributes,
-                    "email": _email(profile),
-                    "display_name": profile.display_name[:300],
-                    "source_updated_at": profile.updated_at,
-                    "first_seen_at": now,
-                    "last_synced_at": now,
-                    "removed_at": None,
-                    "last_seen_run_id": run_id if full else None,
-                }
-                for profile, teammate_id in zip(profiles, teammate_ids, strict=True)
-            ],
-        )
-        .scalars()
-        .all()
+    record_ids = _insert_with_ids(
+        session,
+        SourceRecord,
+        [
+            {
+                "source": source,
+                "external_id": profile.external_id[:100],
+                "teammate_id": teammate_id,
+                "status": profile.status[:32],
+                "active": profile.active,
+                "profile": profile.attributes,
+                "email": _email(profile),
+                "display_name": profile.display_name[:300],
+                "source_updated_at": profile.updated_at,
+                "first_seen_at": now,
+                "last_synced_at": now,
+                "removed_at": None,
+                "last_seen_run_id": run_id if full else None,
+            }
+            for profile, teammate_id in zip(profiles, teammate_ids, strict=True)
+        ],
     )
     session.execute(
         insert(TeammateChange),
@@ -218,7 +219,34 @@ def _create(
             }
             for profile, teammate_id, record_id in zip(profiles, teammate_ids, record_ids, strict=True)
         ],
+        execution_options=ONE_BATCH,
     )
+
+
+def _insert_with_ids(
+    session: Session, model: type[Teammate] | type[SourceRecord], rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert `rows` in one batch and return their new ids, in order.
+
+    PostgreSQL batches `INSERT ... RETURNING` in parameter order. SQLite cannot promise RETURNING
+    order, so SQLAlchemy would fall back to one statement per row; there the ids are allocated here
+    instead, as SQLite itself would (largest id + 1: these tables have no AUTOINCREMENT), which is
+    safe because the page's transaction began with BEGIN IMMEDIATE: no one else writes meanwhile.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        largest = session.execute(select(func.max(col(model.id)))).scalar_one_or_none() or 0
+        ids = list(range(largest + 1, largest + 1 + len(rows)))
+        session.execute(
+            insert(model),
+            [{"id": new_id, **row} for new_id, row in zip(ids, rows, strict=True)],
+            execution_options=ONE_BATCH,
+        )
+        return ids
+    statement = insert(model).returning(col(model.id), sort_by_parameter_order=True)
+    return [
+        int(new_id)
+        for new_id in session.execute(statement, rows, execution_options=ONE_BATCH).scalars().all()
+    ]
 
 
 def _resolve_changed(
@@ -299,4 +327,4 @@ def _resolve_changed(
         if batch:
             session.execute(update(Teammate), batch)
     if history:
-        session.execute(insert(TeammateChange), history)
+        session.execute(insert(TeammateChange), history, execution_options=ONE_BATCH)
