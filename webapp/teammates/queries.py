@@ -221,8 +221,10 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _filtered(statement: Any, filters: TeammateFilters) -> Any:
-    statement = statement.outerjoin(SourceRecord, _okta_join())
+def _filtered(statement: Any, filters: TeammateFilters, *, join: bool = True) -> Any:
+    """`statement` with the filters applied; the Okta record is joined when `join` or a filter needs it."""
+    if join or filters.status is not None or filters.department or filters.title:
+        statement = statement.outerjoin(SourceRecord, _okta_join())
     if filters.search:
         pattern = like_pattern(filters.search)
         statement = statement.where(
@@ -242,7 +244,8 @@ def _filtered(statement: Any, filters: TeammateFilters) -> Any:
 
 def teammate_page(*, session: Session, filters: TeammateFilters) -> TeammatePage:
     """The page of teammates `filters` asks for (a page past the end shows the last page)."""
-    total = int(session.exec(_filtered(select(func.count(col(Teammate.id))), filters)).one())
+    # Counting needs the record only for filters on it (a search alone counts teammates only).
+    total = int(session.exec(_filtered(select(func.count(col(Teammate.id))), filters, join=False)).one())
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(filters.page, pages)
     order = _SORT_COLUMNS[filters.sort]
