@@ -56,7 +56,8 @@ class SourceRecord(SQLModel, table=True):
     teammate_id: int = Field(foreign_key="teammates.id", index=True)
     status: str = Field(default="", max_length=32)  # as the source says it: ACTIVE, SUSPENDED...
     # Whether the source counts this person as active (computed by the source from `status`).
-    active: bool = Field(default=True)
+    # Indexed, like `removed_at`, so the few records that are not live are found without a scan.
+    active: bool = Field(default=True, index=True)
     # The whole profile as the source sent it: every attribute, custom ones included; values may be
     # strings, arrays, integers, numbers, booleans or null.
     profile: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
@@ -69,7 +70,7 @@ class SourceRecord(SQLModel, table=True):
     last_synced_at: datetime = timestamp_field()
     # Set when a complete full sync no longer found it at the source (deleted there); cleared if it
     # comes back. Records are never deleted from Signet.
-    removed_at: datetime | None = timestamp_field(nullable=True)
+    removed_at: datetime | None = timestamp_field(nullable=True, index=True)
     # The last full sync run that saw it: after a complete full sync, records of the source not
     # stamped by that run are the ones the source no longer returns (found in SQL, never in memory).
     last_seen_run_id: int | None = Field(default=None)
