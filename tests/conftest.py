@@ -70,6 +70,8 @@ def make_test_app(database_url: str, instance_path: Path, **overrides: Any) -> F
             "DATABASE_URL": database_url,
             "INSTANCE_PATH": str(instance_path),
             "OKTA_ALLOW_LOOPBACK": True,
+            # Tests start syncs themselves; tests/sync/test_after_connect.py turns this back on.
+            "SYNC_AFTER_CONNECT": False,
             **overrides,
         }
     )

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from blinker import Namespace
+
 
 @dataclass(frozen=True)
 class DirectoryAttribute:
@@ -110,3 +112,10 @@ class DirectorySource(Protocol):
         once); with `updated_since`, only those the directory changed after that instant (its own
         clock). Retries what can be retried; raises with a clear message when it cannot go on."""
         ...
+
+
+_signals = Namespace()
+# Sent (sender: the Flask app, keyword `source`: the source's key) once a source is connected or
+# reconnected and its grant verified. The sync area listens and starts the first full sync, so a
+# source never needs to know about syncing (imports flow one way: sources -> sync).
+source_connected = _signals.signal("signet.source-connected")

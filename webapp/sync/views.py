@@ -23,6 +23,7 @@ from webapp.audit.record import audit_request
 from webapp.extensions import db
 from webapp.rendering import redirect_to, render, wants_fragment
 from webapp.security import render_error
+from webapp.sources.base import source_connected
 from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.sources.okta.status import connection_summary
 from webapp.sync import queries, store
@@ -94,6 +95,16 @@ def init_app(app: Flask) -> None:
         MAX_POLL_INTERVAL_MINUTES=MAX_POLL_INTERVAL_MINUTES,
     )
     app.add_template_filter(format_duration, "duration")
+    source_connected.connect(_full_sync_after_connect)
+
+
+def _full_sync_after_connect(app: Flask, **_: Any) -> None:
+    """A source was just connected: read everyone now rather than at the next nightly full sync.
+
+    `SYNC_AFTER_CONNECT=False` (tests that count requests or drive syncs themselves) turns it off.
+    """
+    if app.config.get("SYNC_AFTER_CONNECT", True):
+        sync_jobs.start_full_sync_in_background(app, trigger=SyncTrigger.CONNECT)
 
 
 bp.record_once(lambda state: init_app(state.app))  # type: ignore[arg-type]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, flash, make_response, redirect, request, url_for
+from flask import Blueprint, Response, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user
 
 from webapp.audit.record import audit_request
 from webapp.extensions import db
 from webapp.rendering import base_url, redirect_to, render, wants_fragment
 from webapp.request_guard import changes_state_on_get, secret_query
+from webapp.sources.base import source_connected
 from webapp.sources.okta import store, wizard
 from webapp.sources.okta.connect import (
     ConnectProblem,
@@ -20,6 +21,7 @@ from webapp.sources.okta.connect import (
     start_connect,
     verify_connection,
 )
+from webapp.sources.okta.directory import SOURCE_KEY
 from webapp.sources.okta.inputs import ClientIdCheck, DomainCheck, check_client_id
 from webapp.sources.okta.models import ConnectionStatus
 from webapp.sources.okta.service import okta_services
@@ -232,6 +234,8 @@ def callback() -> Response:
     wizard.mark_all_steps_done(session=db.session)
     store.clear_connect_problem(session=db.session)
     db.session.commit()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's real app
+    source_connected.send(app, source=SOURCE_KEY)  # the sync area starts the first full sync
     return _popup_result(connection_origin=connection.okta_origin)
 
 
