@@ -88,39 +88,48 @@ def run_full_sync(app: Flask) -> None:
 
 def start_full_sync_in_background(app: Flask, *, trigger: SyncTrigger = SyncTrigger.CONNECT) -> bool:
     """Start a full sync in a background thread of this process (after a successful connect, or
-    "Sync now" on the Sync page) and return at once; False if this process already runs one.
+    "Full sync" on the Sync page) and return at once; False if this process already runs one.
 
     Across processes the sync's database lease keeps one sync at a time: the thread waits for a
     running sync to finish. The request (Flask's `request` is not used) must have committed first.
     A full sync is also marked as requested, so that if this process dies the next scheduled sync
     runs a full one.
     """
+    return start_sync_in_background(app, kind=SyncKind.FULL, trigger=trigger)
+
+
+def start_sync_in_background(
+    app: Flask, *, kind: SyncKind, trigger: SyncTrigger = SyncTrigger.MANUAL
+) -> bool:
+    """Start a sync of `kind` in a background thread of this process and return at once; False if
+    this process already runs one. The Sync page's "Sync now" is incremental (a full one when none
+    completed yet); a full sync is as `start_full_sync_in_background` says."""
     global _background
     with _background_lock:
         if _background is not None and _background.is_alive():
             return False
-        with app.app_context(), db.session_scope(writer=True) as session:
-            store.request_full_sync(session=session, source=OKTA)
+        if kind == SyncKind.FULL:
+            with app.app_context(), db.session_scope(writer=True) as session:
+                store.request_full_sync(session=session, source=OKTA)
         _background = threading.Thread(
-            target=_full_sync_thread, args=(app, trigger), name="signet-full-sync", daemon=True
+            target=_sync_thread, args=(app, kind, trigger), name=f"signet-{kind}-sync", daemon=True
         )
         _background.start()
         return True
 
 
-def _full_sync_thread(app: Flask, trigger: SyncTrigger) -> None:
+def _sync_thread(app: Flask, kind: SyncKind, trigger: SyncTrigger) -> None:
+    # A full sync waits for a running one (it must not be skipped); an incremental one is skipped.
+    wait = FULL_SYNC_LOCK_WAIT_SECONDS if kind == SyncKind.FULL else 0.0
     try:
         with app.app_context():
-            outcome = run_sync(
-                app, kind=SyncKind.FULL, trigger=trigger, wait_for_lock=FULL_SYNC_LOCK_WAIT_SECONDS
-            )
-            _log(outcome, "Full")
+            _log(run_sync(app, kind=kind, trigger=trigger, wait_for_lock=wait), kind.capitalize())
     except Exception:
-        log.exception("The background full sync failed.")
+        log.exception("The background %s sync failed.", kind)
 
 
 def background_sync_thread() -> threading.Thread | None:
-    """The background full sync thread of this process, if one was started (tests join it)."""
+    """The background sync thread of this process, if one was started (tests join it)."""
     return _background
 
 
@@ -129,29 +138,3 @@ def sync_interval_minutes(app: Flask) -> int | None:
     it), or None to follow SYNC_INTERVAL_MINUTES."""
     with app.app_context(), db.session_scope(writer=False) as session:
         return store.get_state(session=session, source=OKTA).poll_interval_minutes
-
-
-def start_sync_in_background(
-    app: Flask, *, kind: SyncKind, trigger: SyncTrigger = SyncTrigger.MANUAL
-) -> bool:
-    """`start_full_sync_in_background` for either kind: the Sync page's "Sync now" is incremental
-    (a full one when none completed yet), its "Full sync" full. False if this process already runs one."""
-    if kind == SyncKind.FULL:
-        return start_full_sync_in_background(app, trigger=trigger)
-    global _background
-    with _background_lock:
-        if _background is not None and _background.is_alive():
-            return False
-        _background = threading.Thread(
-            target=_incremental_sync_thread, args=(app, trigger), name="signet-sync", daemon=True
-        )
-        _background.start()
-        return True
-
-
-def _incremental_sync_thread(app: Flask, trigger: SyncTrigger) -> None:
-    try:
-        with app.app_context():
-            _log(run_sync(app, kind=SyncKind.INCREMENTAL, trigger=trigger), "Incremental")
-    except Exception:
-        log.exception("The background sync failed.")
