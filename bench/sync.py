@@ -87,6 +87,7 @@ def signet_app(database_url: str | None, workdir: Path) -> Flask:
             "INSTANCE_PATH": str(workdir / "instance"),
             "OKTA_ALLOW_LOOPBACK": True,
             "SCHEDULER_ENABLED": False,
+            "SYNC_AFTER_CONNECT": False,  # the bench starts (and times) its syncs itself
         }
     )
     with app.app_context():

@@ -186,6 +186,9 @@ def execute_run(
                     options=options,
                     clock=clock,
                 )
+                if full and _is_power_of_four(finished.pages):
+                    with db.session_scope(writer=True) as session:
+                        teammates.refresh_planner_statistics(session=session)
                 if progress is not None:
                     progress(finished)
                 if page.is_last:
@@ -196,6 +199,12 @@ def execute_run(
     except BaseException as error:
         _record_failure(run_id, error=error, observer=observer, clock=clock)
         raise
+
+
+def _is_power_of_four(pages: int) -> bool:
+    """1, 4, 16, 64, 256...: when a full run refreshes the planner's statistics (a handful of times
+    however large the directory)."""
+    return pages > 0 and pages & (pages - 1) == 0 and (pages.bit_length() - 1) % 2 == 0
 
 
 def _run(session: Session, run_id: int) -> SyncRun:

@@ -30,6 +30,15 @@ _OLDEST = datetime.min.replace(tzinfo=UTC)
 # ORM bulk INSERTs leave out None values and so split rows into one statement per pattern of
 # NULLs; rendering them keeps a page to one multi-row INSERT per table.
 ONE_BATCH = {"render_nulls": True}
+# psycopg caches (and prepares) only statements of at most 50 parameters; a 200-row INSERT would be
+# re-parsed, in Python, for every page. On PostgreSQL rows therefore go in batches that stay under it.
+PSYCOPG_CACHED_PARAMS = 50
+
+
+def _batch(session: Session, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    if not rows or session.get_bind().dialect.name != "postgresql":
+        return ONE_BATCH
+    return {**ONE_BATCH, "insertmanyvalues_page_size": max(1, PSYCOPG_CACHED_PARAMS // len(rows[0]))}
 
 
 @dataclass
@@ -204,23 +213,20 @@ def _create(
             for profile, teammate_id in zip(profiles, teammate_ids, strict=True)
         ],
     )
-    session.execute(
-        insert(TeammateChange),
-        [
-            {
-                "teammate_id": teammate_id,
-                "source_record_id": record_id,
-                "sync_run_id": run_id,
-                "changed_at": now,
-                "kind": ChangeKind.CREATED,
-                "changes": {},
-                "status_from": None,
-                "status_to": profile.status[:32],
-            }
-            for profile, teammate_id, record_id in zip(profiles, teammate_ids, record_ids, strict=True)
-        ],
-        execution_options=ONE_BATCH,
-    )
+    created: list[dict[str, Any]] = [
+        {
+            "teammate_id": teammate_id,
+            "source_record_id": record_id,
+            "sync_run_id": run_id,
+            "changed_at": now,
+            "kind": ChangeKind.CREATED,
+            "changes": {},
+            "status_from": None,
+            "status_to": profile.status[:32],
+        }
+        for profile, teammate_id, record_id in zip(profiles, teammate_ids, record_ids, strict=True)
+    ]
+    session.execute(insert(TeammateChange), created, execution_options=_batch(session, created))
 
 
 def _insert_with_ids(
@@ -245,7 +251,9 @@ def _insert_with_ids(
     statement = insert(model).returning(col(model.id), sort_by_parameter_order=True)
     return [
         int(new_id)
-        for new_id in session.execute(statement, rows, execution_options=ONE_BATCH).scalars().all()
+        for new_id in session.execute(statement, rows, execution_options=_batch(session, rows))
+        .scalars()
+        .all()
     ]
 
 
@@ -327,4 +335,4 @@ def _resolve_changed(
         if batch:
             session.execute(update(Teammate), batch)
     if history:
-        session.execute(insert(TeammateChange), history, execution_options=ONE_BATCH)
+        session.execute(insert(TeammateChange), history, execution_options=_batch(session, history))
