@@ -165,3 +165,27 @@ def test_pagination_over_1200_users_at_50_requests_a_minute(
     with app.app_context(), db.session_scope(writer=False) as session:
         assert teammates.count_teammates(session=session) == total
         assert session.exec(select(SourceAttribute).where(col(SourceAttribute.custom))).first() is not None
+
+
+def test_schema_refreshed_on_demand(connected: Connected) -> None:
+    """`refresh_schema` reads the schema now (one call) and stores a new custom attribute."""
+    from webapp.sync.service import refresh_schema
+
+    org, app = connected.org, connected.app
+    org.add_schema_attribute("badgeNumber", title="Badge number", type="integer")
+    org.clear_request_log()
+    with app.app_context():
+        stored = refresh_schema(app)
+    assert stored is not None and "badgeNumber" in [a.name for a in stored]
+    assert [r.path for r in management_api_requests(org)] == [SCHEMA]
+    with app.app_context(), db.session_scope(writer=False) as session:
+        names = [a.name for a in teammates.list_source_attributes(session=session, source="okta")]
+    assert names[-1] == "badgeNumber"
+
+
+def test_schema_refresh_without_okta_does_nothing(app: Flask) -> None:
+    """Nothing connected: None, no error."""
+    from webapp.sync.service import refresh_schema
+
+    with app.app_context():
+        assert refresh_schema(app) is None

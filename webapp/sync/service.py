@@ -45,6 +45,8 @@ from webapp.sync.engine import (
 from webapp.sync.holds import DEFAULT_HOLD_FRACTION, DEFAULT_HOLD_MINIMUM
 from webapp.sync.lock import SyncLock
 from webapp.sync.models import ACTIVE_RUN_STATUSES, SyncKind, SyncRun, SyncTrigger
+from webapp.teammates import store as teammates
+from webapp.teammates.models import SourceAttribute
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +158,19 @@ def run_sync(
         return SyncOutcome(run)
     finally:
         lock.release()
+
+
+def refresh_schema(app: Flask) -> list[SourceAttribute] | None:
+    """Read the connected source's attribute schema now and store it (the smart-field mapping
+    offers "refresh attributes"); None when no source is connected. One API call; raises the
+    source's error (e.g. `OktaError`) if it fails. Call it outside any request transaction."""
+    sources = connected_sources(options=sync_options(app))
+    if not sources:
+        return None
+    source = sources[0]
+    attributes = source.read_schema()
+    with db.session_scope(writer=True) as session:
+        return teammates.save_source_attributes(session=session, source=source.key, attributes=attributes)
 
 
 def _start_run(*, source: str, kind: SyncKind, trigger: SyncTrigger, lock: SyncLock) -> int:
