@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 
 from tests.sync.conftest import Connected
 from tests.sync.helpers import changes_of, ok, teammate_of, user_id
@@ -98,3 +99,21 @@ def test_a_dismissed_hold_keeps_teammates_until_okta_changes_them_again(synced: 
     run = ok(app)
     assert run.deactivated == 1
     assert not teammate_of(app, ids[0])[0].active and teammate_of(app, ids[1])[0].active
+
+
+def test_old_runs_that_changed_nothing_are_pruned(app: Flask) -> None:
+    """Runs older than 30 days beyond the newest 200 go if they changed nothing; others stay."""
+    from datetime import timedelta
+
+    from webapp.db import utcnow
+    from webapp.sync.models import SyncRun
+
+    old = utcnow() - timedelta(days=40)
+    with app.app_context(), db.session_scope() as session:
+        for index in range(210):
+            session.add(SyncRun(source="okta", kind="incremental", started_at=old, updated=int(index == 0)))
+        session.add(SyncRun(source="okta", kind="incremental", started_at=old, held=3))
+        session.flush()
+        assert store.prune_runs(session=session) == 10  # 11 beyond the newest 200, one changed something
+    with app.app_context(), db.session_scope(writer=False) as session:
+        assert len(store.latest_runs(session=session, limit=1000)) == 201

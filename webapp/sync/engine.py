@@ -174,7 +174,7 @@ def execute_run(
             for page in pages:
                 if should_stop is not None and should_stop():
                     raise SyncStoppedError("Stopped between pages: the server is shutting down.")
-                if not page.is_last:
+                if not page.is_last and not pages.has_next_ready():
                     observer.let_the_reader_go_first()
                 finished = _write_page(
                     source=source.key,

@@ -69,6 +69,10 @@ class Prefetcher(Generic[T]):
                 return
             yield item
 
+    def has_next_ready(self) -> bool:
+        """Whether the next item is already waiting (the producer is ahead of the consumer)."""
+        return not self._queue.empty()
+
     def close(self) -> None:
         """Stop the producer (at its next hand-over) and wait for its thread."""
         self._stop.set()

@@ -191,6 +191,8 @@ def _start_run(*, source: str, kind: SyncKind, trigger: SyncTrigger, lock: SyncL
             kind = SyncKind.FULL
         if kind == SyncKind.FULL:
             state.full_sync_requested_at = None
+            # Nightly housekeeping: incremental syncs that changed nothing add a row a minute.
+            store.prune_runs(session=session)
         run = SyncRun(
             source=source,
             kind=kind,

@@ -173,7 +173,7 @@ def fail_abandoned_runs(*, session: Session, source: str, now: datetime, reason:
     return int(result.rowcount or 0)
 
 
-def prune_runs(*, session: Session, keep_days: int = 90, keep_at_least: int = 200) -> int:
+def prune_runs(*, session: Session, keep_days: int = 30, keep_at_least: int = 200) -> int:
     """Delete runs older than `keep_days` beyond the newest `keep_at_least` that changed nothing
     (incremental no-ops every minute would otherwise pile up); runs with changes or holds stay."""
     newest = select(SyncRun.id).order_by(col(SyncRun.id).desc()).offset(keep_at_least).limit(1)
