@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
 import webapp.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from webapp.db import UTCDateTime
 
 config = context.config
 if config.config_file_name is not None:
@@ -30,7 +31,7 @@ def _database_url() -> str:
 
 def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     # Migrations must not import app code that later changes: write our UTC column as plain SQL type.
-    if type_ == "type" and isinstance(obj, webapp.db.UTCDateTime):
+    if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
 
