@@ -96,8 +96,10 @@ demo: migrate install-dev  ## Run Signet beside the local Okta sandbox (no Okta 
 	@$(BIN)/python scripts/serve.py --host 127.0.0.1 --port $(PORT) --sandbox-port $(SANDBOX_PORT) \
 	  --state-file instance/okta-sandbox-state.json
 
-bench: install-dev  ## Print the benchmark figures
+bench: install-dev  ## Print the benchmark figures (sign-in load, sandbox, Teammates page, sync)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script; done
+	@echo "== bench.sync (10,000 users, 50 ms latency; add --rate-limit 50 for the rate-limited run)"
+	@$(BIN)/python -m bench.sync --users 10000 --latency-ms 50
 
 clean:  ## Remove the virtualenv and caches (keeps ./instance, your data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
