@@ -39,3 +39,30 @@ def test_sync_without_okta_exits_non_zero(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["sync"])
     assert result.exit_code == 1
     assert "No sync ran: Okta is not connected" in result.output
+
+
+def test_sync_schema_reads_the_attributes_on_demand(connected: Connected) -> None:
+    """`sync --schema` re-reads Okta's attribute schema alone (custom, non-string ones included)."""
+    from webapp.extensions import db
+    from webapp.teammates import store as teammates
+
+    result = connected.app.test_cli_runner().invoke(args=["sync", "--schema"])
+    assert result.exit_code == 0, result.output
+    with connected.app.app_context():
+        attributes = teammates.list_source_attributes(session=db.session, source="okta")
+    custom = [attribute for attribute in attributes if attribute.custom]
+    assert f"Read {len(attributes)} attributes from Okta ({len(custom)} custom)." in result.output
+    assert {attribute.name for attribute in attributes} >= {
+        "title",
+        "department",
+        "languages",
+        "yearsOfService",
+    }
+    assert runs(connected.app) == []  # no sync ran, only the schema was read
+
+
+def test_sync_schema_without_okta_says_so(app: Flask) -> None:
+    """With Okta not connected, `sync --schema` says so and exits non-zero."""
+    result = app.test_cli_runner().invoke(args=["sync", "--schema"])
+    assert result.exit_code == 1
+    assert "Okta is not connected" in result.output

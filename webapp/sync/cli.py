@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm  # type: ignore[import-untyped]
 
+from webapp.sources.okta.errors import OktaError
 from webapp.sync.models import SyncKind, SyncRun, SyncRunStatus, SyncTrigger
-from webapp.sync.service import run_sync
+from webapp.sync.service import refresh_schema, run_sync
 
 LOCK_WAIT_SECONDS = 60.0
 
@@ -36,10 +37,16 @@ def summary(run: SyncRun) -> str:
 
 @click.command("sync")
 @click.option("--full", is_flag=True, help="Read every user (and the schema), not only those changed.")
+@click.option(
+    "--schema", "schema_only", is_flag=True, help="Only re-read the attribute schema (one request)."
+)
 @with_appcontext
-def sync_command(full: bool) -> None:
+def sync_command(full: bool, schema_only: bool) -> None:
     """Sync teammates from Okta now, in the foreground (exit status 1 if it fails)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if schema_only:
+        _refresh_schema(app)
+        return
     kind = SyncKind.FULL if full else SyncKind.INCREMENTAL
     with tqdm(desc=f"{kind.capitalize()} sync", unit=" users", dynamic_ncols=True, leave=False) as bar:
 
@@ -57,3 +64,15 @@ def sync_command(full: bool) -> None:
     click.echo(summary(outcome.run))
     if outcome.run.error:
         raise click.ClickException(outcome.run.error)
+
+
+def _refresh_schema(app: Flask) -> None:
+    """`sync --schema`: the source's attributes, read now (a full sync also reads them)."""
+    try:
+        attributes = refresh_schema(app)
+    except OktaError as error:
+        raise click.ClickException(f"Okta's attribute schema could not be read: {error}") from error
+    if attributes is None:
+        raise click.ClickException("Okta is not connected (or needs reconnecting): see Setup.")
+    custom = sum(1 for attribute in attributes if attribute.custom)
+    click.echo(f"Read {len(attributes)} attributes from Okta ({custom} custom).")
