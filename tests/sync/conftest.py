@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from okta_sandbox import OktaSandbox, SandboxServer
 from tests.conftest import SANDBOX_RATE_LIMIT_PRESET, AuthActions
+from tests.helpers import page_text
 from tests.okta_flow import SandboxTime, connect_okta, fill_wizard
 from webapp.sources.okta.service import okta_services
 
@@ -37,7 +38,8 @@ def connect(app: Flask, client: FlaskClient, auth: AuthActions, server: SandboxS
     auth.create_admin()
     assert auth.login().status_code == 303
     fill_wizard(client, domain=server.origin, client_id=server.sandbox.default_app.client_id)
-    assert connect_okta(client).status_code == 200
+    callback = connect_okta(client)
+    assert callback.status_code == 200, page_text(callback)  # the popup page names the problem
     fake = SandboxTime(server.sandbox)
     with app.app_context():
         okta_services.state.transport.clock = fake.clock()
