@@ -18,7 +18,7 @@ A malformed expression raises :class:`QueryError`; the server turns it into Okta
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -115,22 +115,22 @@ class _Parser:
         return tok
 
     def parse_or(self) -> Predicate:
-        parts = [self.parse_and()]
-        while self._peek_word() == "or":
-            self.pos += 1
-            parts.append(self.parse_and())
-        if len(parts) == 1:
-            return parts[0]
-        return lambda user: any(part(user) for part in parts)
+        return self._parse_joined("or", self.parse_and, any)
 
     def parse_and(self) -> Predicate:
-        parts = [self.parse_factor()]
-        while self._peek_word() == "and":
+        return self._parse_joined("and", self.parse_factor, all)
+
+    def _parse_joined(
+        self, word: str, parse_part: Callable[[], Predicate], combine: Callable[[Iterable[bool]], bool]
+    ) -> Predicate:
+        """One or more `parse_part`s joined by the keyword `word`, combined by `any` or `all`."""
+        parts = [parse_part()]
+        while self._peek_word() == word:
             self.pos += 1
-            parts.append(self.parse_factor())
+            parts.append(parse_part())
         if len(parts) == 1:
             return parts[0]
-        return lambda user: all(part(user) for part in parts)
+        return lambda user: combine(part(user) for part in parts)
 
     def parse_factor(self) -> Predicate:
         tok = self._next()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import (
     Flask,
     Response,
+    abort,
     current_app,
     g,
     has_request_context,
@@ -46,6 +47,16 @@ def render(page: str, *, partial: str | None = None, status: int = 200, **contex
     # Caches (the browser's included) must not hand a fragment to a full-page load, or the reverse.
     response.vary.add("HX-Request")
     return response
+
+
+_Found = TypeVar("_Found")
+
+
+def found_or_404(found: _Found | None) -> _Found:
+    """What a lookup found, or a 404 page when it found nothing."""
+    if found is None:
+        abort(404)
+    return found
 
 
 def redirect_to(url: str) -> Response:

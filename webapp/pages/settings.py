@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, request, url_for
 from flask_login import current_user
 
 from webapp.accounts import invites
@@ -13,7 +13,7 @@ from webapp.accounts.models import AdminInvite
 from webapp.audit.record import audit_request
 from webapp.audit.store import recent_events
 from webapp.extensions import db
-from webapp.rendering import base_url, redirect_to, render, wants_fragment
+from webapp.rendering import base_url, found_or_404, redirect_to, render, wants_fragment
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 # Ids are 32-bit integers in every database Signet supports; a larger one in a URL is simply not found.
@@ -37,10 +37,7 @@ def _settings(*, partial: str | None = ADMINS_CARD, status: int = 200, **admins:
 
 
 def _invite_or_404(invite_id: int) -> AdminInvite:
-    invite = invites.get_invite(session=db.session, invite_id=invite_id)
-    if invite is None:
-        abort(404)
-    return invite
+    return found_or_404(invites.get_invite(session=db.session, invite_id=invite_id))
 
 
 @bp.get("/")

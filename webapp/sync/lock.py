@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import socket
 import time
 from datetime import timedelta
 
 from sqlmodel import Session
 
+from webapp import processes
 from webapp.extensions import db
+from webapp.processes import HOSTNAME as HOSTNAME  # re-exported: tests name lock owners with it
 from webapp.scheduling.store import database_now
 from webapp.sync import store
 
@@ -27,26 +28,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LOCK_TTL = timedelta(minutes=5)
 POLL_SECONDS = 0.5
-HOSTNAME = socket.gethostname()
-
-
-def _pid_is_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def dead_owner(owner: str | None) -> bool:
     """Whether `owner` names a process of this host that no longer exists."""
     if not owner:
         return False
-    host, _, rest = owner.partition(":")
-    pid = rest.split(":", 1)[0]
-    return host == HOSTNAME and pid.isdigit() and int(pid) != os.getpid() and not _pid_is_alive(int(pid))
+    pid = processes.local_pid(owner)
+    return pid is not None and pid != os.getpid() and not processes.pid_is_alive(pid)
 
 
 class SyncLock:
@@ -65,14 +54,7 @@ class SyncLock:
             with db.session_scope(writer=True) as session:
                 current = store.get_state(session=session, source=self.source).lock_owner
                 stale = current if dead_owner(current) else None
-                self.held = store.claim_lock(
-                    session=session,
-                    source=self.source,
-                    owner=self.owner,
-                    now=database_now(session=session),
-                    ttl=self.ttl,
-                    stale_owner=stale,
-                )
+                self.held = self._claim(session=session, stale_owner=stale)
             if stale and self.held:
                 log.warning("Took over the %s sync lock from %s, whose process is gone.", self.source, stale)
             if self.held or time.monotonic() >= deadline:
@@ -81,14 +63,19 @@ class SyncLock:
 
     def renew(self, *, session: Session) -> bool:
         """Extend the lease in the caller's transaction; False if another process took it over."""
-        self.held = store.claim_lock(
+        self.held = self._claim(session=session)
+        return self.held
+
+    def _claim(self, *, session: Session, stale_owner: str | None = None) -> bool:
+        """Take or extend the lease (or take it over from `stale_owner`) at the database's time."""
+        return store.claim_lock(
             session=session,
             source=self.source,
             owner=self.owner,
             now=database_now(session=session),
             ttl=self.ttl,
+            stale_owner=stale_owner,
         )
-        return self.held
 
     def release(self) -> None:
         """Let go (a no-op when not held)."""

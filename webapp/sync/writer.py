@@ -75,6 +75,22 @@ def _email(profile: DirectoryProfile) -> str | None:
     return profile.email[:254] if profile.email else None
 
 
+def _record_fields(profile: DirectoryProfile) -> dict[str, Any]:
+    """A source record's columns that come straight from the source's profile."""
+    return {
+        "status": profile.status[:32],
+        "active": profile.active,
+        "profile": profile.attributes,
+        "email": _email(profile),
+        "display_name": profile.display_name[:300],
+        "source_updated_at": profile.updated_at,
+    }
+
+
+_Changed = dict[int, tuple[int, DirectoryProfile, dict[str, list[Any]], str]]
+"""Per teammate whose record changed: the record's id, the new profile, its diffs, the old status."""
+
+
 def _latest_by_id(profiles: Sequence[DirectoryProfile]) -> dict[str, DirectoryProfile]:
     """One profile per external id (a source may repeat someone across pages; the newest wins)."""
     latest: dict[str, DirectoryProfile] = {}
@@ -106,7 +122,22 @@ def apply_page(
     latest = _latest_by_id(profiles)
     if not latest:
         return counts
-    existing = {
+    existing = _existing_records(session, source=source, external_ids=list(latest))
+    new = [profile for external_id, profile in latest.items() if external_id not in existing]
+    if new:
+        _create(session, source=source, run_id=run_id, profiles=new, full=full, now=now)
+        counts.created = len(new)
+    changed = _update_existing(
+        session, latest=latest, existing=existing, run_id=run_id, full=full, now=now, counts=counts
+    )
+    if changed:
+        _resolve_changed(session, run_id=run_id, changed=changed, now=now, counts=counts)
+    return counts
+
+
+def _existing_records(session: Session, *, source: str, external_ids: list[str]) -> dict[str, Any]:
+    """The page's records that already exist, by external id (only the columns compared)."""
+    return {
         row.external_id: row
         for row in session.execute(
             select(
@@ -117,17 +148,26 @@ def apply_page(
                 col(SourceRecord.profile),
                 col(SourceRecord.source_updated_at),
                 col(SourceRecord.removed_at),
-            ).where(col(SourceRecord.source) == source, col(SourceRecord.external_id).in_(list(latest)))
+            ).where(col(SourceRecord.source) == source, col(SourceRecord.external_id).in_(external_ids))
         ).all()
     }
-    new = [profile for external_id, profile in latest.items() if external_id not in existing]
-    if new:
-        _create(session, source=source, run_id=run_id, profiles=new, full=full, now=now)
-        counts.created = len(new)
 
+
+def _update_existing(
+    session: Session,
+    *,
+    latest: dict[str, DirectoryProfile],
+    existing: dict[str, Any],
+    run_id: int,
+    full: bool,
+    now: datetime,
+    counts: PageCounts,
+) -> _Changed:
+    """Update the records that differ from the source (and stamp the rest in a full run); returns
+    the teammates whose records changed in substance, for `_resolve_changed`."""
     record_updates: list[dict[str, Any]] = []
     untouched: list[int] = []
-    changed: dict[int, tuple[int, DirectoryProfile, dict[str, list[Any]], str]] = {}  # teammate -> ...
+    changed: _Changed = {}
     for external_id, profile in latest.items():
         row = existing.get(external_id)
         if row is None:
@@ -139,12 +179,7 @@ def apply_page(
         if diffs or status_changed or came_back or row.source_updated_at != profile.updated_at:
             values: dict[str, Any] = {
                 "id": row.id,
-                "status": profile.status[:32],
-                "active": profile.active,
-                "profile": profile.attributes,
-                "email": _email(profile),
-                "display_name": profile.display_name[:300],
-                "source_updated_at": profile.updated_at,
+                **_record_fields(profile),
                 "removed_at": None,
                 "last_synced_at": now,
             }
@@ -167,9 +202,7 @@ def apply_page(
             .where(col(SourceRecord.id).in_(untouched))
             .values(last_seen_run_id=run_id, last_synced_at=now)
         )
-    if changed:
-        _resolve_changed(session, run_id=run_id, changed=changed, now=now, counts=counts)
-    return counts
+    return changed
 
 
 def _create(
@@ -199,12 +232,7 @@ def _create(
                 "source": source,
                 "external_id": profile.external_id[:100],
                 "teammate_id": teammate_id,
-                "status": profile.status[:32],
-                "active": profile.active,
-                "profile": profile.attributes,
-                "email": _email(profile),
-                "display_name": profile.display_name[:300],
-                "source_updated_at": profile.updated_at,
+                **_record_fields(profile),
                 "first_seen_at": now,
                 "last_synced_at": now,
                 "removed_at": None,
@@ -261,32 +289,13 @@ def _resolve_changed(
     session: Session,
     *,
     run_id: int,
-    changed: dict[int, tuple[int, DirectoryProfile, dict[str, list[Any]], str]],
+    changed: _Changed,
     now: datetime,
     counts: PageCounts,
 ) -> None:
     """Re-resolve the teammates whose records changed; reactivate those active again; log history."""
     teammate_ids = list(changed)
-    views: dict[int, list[RecordView]] = {}
-    for row in session.execute(
-        select(
-            col(SourceRecord.teammate_id),
-            col(SourceRecord.active),
-            col(SourceRecord.removed_at),
-            col(SourceRecord.email),
-            col(SourceRecord.display_name),
-        )
-        .where(col(SourceRecord.teammate_id).in_(teammate_ids))
-        .order_by(col(SourceRecord.id))
-    ).all():
-        views.setdefault(row.teammate_id, []).append(
-            RecordView(
-                active=row.active,
-                removed=row.removed_at is not None,
-                email=row.email,
-                display_name=row.display_name,
-            )
-        )
+    views = _record_views(session, teammate_ids)
     teammate_updates: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
     for teammate in session.execute(
@@ -327,12 +336,41 @@ def _resolve_changed(
                 "status_to": profile.status[:32] if status_from != profile.status else None,
             }
         )
-    # Bulk UPDATE by primary key groups rows by their set of keys: reactivations form their own batch.
+    _write_teammate_updates(session, teammate_updates)
+    if history:
+        session.execute(insert(TeammateChange), history, execution_options=_batch(session, history))
+
+
+def _record_views(session: Session, teammate_ids: list[int]) -> dict[int, list[RecordView]]:
+    """Each teammate's records, in id order, as `resolve` sees them."""
+    views: dict[int, list[RecordView]] = {}
+    for row in session.execute(
+        select(
+            col(SourceRecord.teammate_id),
+            col(SourceRecord.active),
+            col(SourceRecord.removed_at),
+            col(SourceRecord.email),
+            col(SourceRecord.display_name),
+        )
+        .where(col(SourceRecord.teammate_id).in_(teammate_ids))
+        .order_by(col(SourceRecord.id))
+    ).all():
+        views.setdefault(row.teammate_id, []).append(
+            RecordView(
+                active=row.active,
+                removed=row.removed_at is not None,
+                email=row.email,
+                display_name=row.display_name,
+            )
+        )
+    return views
+
+
+def _write_teammate_updates(session: Session, teammate_updates: list[dict[str, Any]]) -> None:
+    """Bulk UPDATE by primary key groups rows by their set of keys: reactivations form their own batch."""
     for batch in (
         [row for row in teammate_updates if "deactivated_at" in row],
         [row for row in teammate_updates if "deactivated_at" not in row],
     ):
         if batch:
             session.execute(update(Teammate), batch)
-    if history:
-        session.execute(insert(TeammateChange), history, execution_options=_batch(session, history))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, request
+from flask import Blueprint, Flask, Response, request
 
 from webapp.extensions import db
-from webapp.rendering import render, wants_fragment
+from webapp.rendering import found_or_404, render, wants_fragment
 from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.sources.okta.status import connection_summary
 from webapp.teammates import queries
@@ -35,10 +35,7 @@ bp.record_once(lambda state: init_app(state.app))  # type: ignore[arg-type]
 
 def get_teammate_or_404(teammate_id: int) -> Teammate:
     """The teammate with this id, or a 404 page."""
-    teammate = teammates.get_teammate(session=db.session, teammate_id=teammate_id)
-    if teammate is None:
-        abort(404)
-    return teammate
+    return found_or_404(teammates.get_teammate(session=db.session, teammate_id=teammate_id))
 
 
 @bp.get("/")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import time
 import uuid
@@ -34,9 +33,11 @@ import httpx
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from webapp import processes
 from webapp.audit.store import record_event
 from webapp.crypto import SecretBox, SecretUnreadableError
 from webapp.db import Database, utcnow
+from webapp.processes import HOSTNAME as HOSTNAME  # re-exported: tests name lease owners with it
 from webapp.sources.okta import oauth
 from webapp.sources.okta.api import Credentials
 from webapp.sources.okta.dpop import DPOP_HINT, INVALID_DPOP_PROOF, DpopKey
@@ -50,29 +51,17 @@ logger = logging.getLogger(__name__)
 REFRESH_MARGIN = timedelta(seconds=60)  # refresh this long before the access token expires
 LEASE_MARGIN_SECONDS = 5.0
 LEASE_POLL_SECONDS = 0.05
-HOSTNAME = socket.gethostname()
 CONNECTED = ConnectionStatus.CONNECTED
 NEEDS_RECONNECT = ConnectionStatus.NEEDS_RECONNECT
 DISCONNECTED = ConnectionStatus.DISCONNECTED
-
-
-def _pid_is_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def lease_is_stale(owner: str | None, expires_at: datetime | None, *, now: datetime) -> bool:
     """A lease can be taken over once it expired, or at once if its process on this host is gone."""
     if owner is None or expires_at is None or expires_at <= now:
         return True
-    host, _, rest = owner.partition(":")
-    pid_text = rest.split(":", 1)[0]
-    return host == HOSTNAME and pid_text.isdigit() and not _pid_is_alive(int(pid_text))
+    pid = processes.local_pid(owner)
+    return pid is not None and not processes.pid_is_alive(pid)
 
 
 @dataclass(frozen=True)
