@@ -88,3 +88,14 @@ def user_id(org: Any, index: int, *, status: str = "ACTIVE") -> str:
         u["id"] for u in okta_users(org) if u["status"] == status and u["profile"]["login"] != org.admin_login
     ]
     return str(ids[index])
+
+
+def assert_in_step_with_okta(app: Flask, org: Any) -> None:
+    """Every Okta user has its record, with Okta's profile and status, and the teammate's active flag."""
+    records = all_records(app)
+    users = okta_users(org)
+    assert set(records) == {u["id"] for u in users}
+    for user in users:
+        teammate, record = records[user["id"]]
+        assert record.profile == user["profile"] and record.status == user["status"]
+        assert teammate.active == (user["status"] not in ("DEPROVISIONED", "SUSPENDED"))

@@ -14,7 +14,16 @@ from flask import Flask
 from tests.conftest import make_test_app
 from tests.okta_flow import SandboxTime
 from tests.sync.conftest import Connected
-from tests.sync.helpers import all_records, ok, okta_users, runs, state, sync, teammate_of, user_id
+from tests.sync.helpers import (
+    assert_in_step_with_okta,
+    ok,
+    okta_users,
+    runs,
+    state,
+    sync,
+    teammate_of,
+    user_id,
+)
 from webapp.db import utcnow
 from webapp.extensions import db
 from webapp.sources.okta import store as okta_store
@@ -54,16 +63,6 @@ def _inject_after_page(org: Any, page: int, kind: str, **fault: Any) -> Any:
     return progress
 
 
-def _assert_in_step_with_okta(app: Flask, org: Any) -> None:
-    records = all_records(app)
-    users = okta_users(org)
-    assert set(records) == {u["id"] for u in users}
-    for user in users:
-        teammate, record = records[user["id"]]
-        assert record.profile == user["profile"] and record.status == user["status"]
-        assert teammate.active == (user["status"] not in ("DEPROVISIONED", "SUSPENDED"))
-
-
 def _change_many(org: Any, count: int, title: str) -> None:
     """Retitle the first `count` users (any status; the sandbox admin excluded)."""
     users = [u for u in okta_users(org) if u["profile"]["login"] != org.admin_login]
@@ -94,7 +93,7 @@ def test_a_fault_mid_pagination_heals_and_loses_nothing(
     assert run.api_requests > run.pages  # the retries were counted
     if kind == "rate_limit":
         assert run.rate_limit_waits == 1 and run.rate_limit_wait_seconds > 0
-    _assert_in_step_with_okta(app, org)
+    assert_in_step_with_okta(app, org)
 
 
 def test_okta_failing_for_good_fails_the_run_clearly_and_the_next_run_completes(synced: Connected) -> None:
@@ -116,7 +115,7 @@ def test_okta_failing_for_good_fails_the_run_clearly_and_the_next_run_completes(
     org.clear_faults()
     run = ok(app)
     assert run.deactivated == 1 and run.updated >= 20 - failed.updated
-    _assert_in_step_with_okta(app, org)
+    assert_in_step_with_okta(app, org)
 
 
 def test_the_run_shows_it_is_waiting_for_the_rate_limit_until_when(synced: Connected) -> None:

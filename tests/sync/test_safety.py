@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask, testing
@@ -18,7 +17,16 @@ from flask import Flask, testing
 from okta_sandbox import OktaSandbox, SandboxServer
 from tests.conftest import AuthActions
 from tests.sync.conftest import Connected, connect
-from tests.sync.helpers import all_records, ok, okta_users, run_outcome, runs, state, teammate_of, user_id
+from tests.sync.helpers import (
+    assert_in_step_with_okta,
+    ok,
+    okta_users,
+    run_outcome,
+    runs,
+    state,
+    teammate_of,
+    user_id,
+)
 from webapp.db import utcnow
 from webapp.extensions import db
 from webapp.sync import store
@@ -35,16 +43,6 @@ def roomy_sandbox() -> Iterator[SandboxServer]:
     server = SandboxServer(OktaSandbox(seed=3, users=200)).start()
     yield server
     server.stop()
-
-
-def _assert_in_step_with_okta(app: Flask, org: Any) -> None:
-    records = all_records(app)
-    users = okta_users(org)
-    assert set(records) == {u["id"] for u in users}
-    for user in users:
-        teammate, record = records[user["id"]]
-        assert record.profile == user["profile"] and record.status == user["status"]
-        assert teammate.active == (user["status"] not in ("DEPROVISIONED", "SUSPENDED"))
 
 
 def test_kill_9_mid_sync_then_the_next_run_ends_in_exactly_the_right_state(
@@ -110,7 +108,7 @@ def test_kill_9_mid_sync_then_the_next_run_ends_in_exactly_the_right_state(
     assert run.kind == SyncKind.INCREMENTAL and run.deactivated == 3 and run.created == 1
     killed = next(r for r in runs(app) if r.id == killed.id)
     assert killed.status == SyncRunStatus.FAILED and killed.error and "Interrupted" in killed.error
-    _assert_in_step_with_okta(app, org)
+    assert_in_step_with_okta(app, org)
     assert state(app).lock_owner is None
 
 
