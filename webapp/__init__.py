@@ -119,7 +119,12 @@ def _config_from_settings(settings: Settings, instance_path: Path) -> dict[str, 
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.accounts import views as accounts_views
-    from webapp.pages import dashboard, health, navigation, placeholders, settings
+    from webapp.delivery import views as delivery_views
+    from webapp.fields import views as fields_views
+    from webapp.pages import dashboard, health, navigation, settings
+    from webapp.rules import views as rules_views
+    from webapp.signature_templates import views as signature_templates_views
+    from webapp.signatures import views as signatures_views
     from webapp.sources.okta import views as okta_views
     from webapp.sync import views as sync_views
     from webapp.teammates import views as teammates_views
@@ -132,8 +137,11 @@ def _register_blueprints(app: Flask) -> None:
         okta_views.bp,
         teammates_views.bp,
         sync_views.bp,
+        fields_views.bp,
+        signature_templates_views.bp,
+        rules_views.bp,
+        signatures_views.bp,
+        delivery_views.bp,
     ):
-        app.register_blueprint(blueprint)
-    for blueprint in placeholders.blueprints:
         app.register_blueprint(blueprint)
     navigation.init_app(app)

@@ -206,7 +206,7 @@ def test_redirects_never_name_the_requests_host(client: FlaskClient, path: str) 
     ("path", "says"),
     [
         ("/teammates/", "Teammates appear here after the first sync from Okta. Connect Okta to get started."),
-        ("/fields/", "They are available once Okta is connected."),
+        ("/smart-fields/", "They are available once Okta is connected."),
         ("/signatures/", "Connect Okta first, then create your first template."),
         ("/sync/", "Connect Okta to start syncing."),
         ("/setup/okta", "Open your Okta admin console"),

@@ -1,1 +1,1 @@
-"""Pages that read from every area: the dashboard, Settings, the health check, and placeholders."""
+"""Pages that read from every area: the dashboard, Settings, and the health check."""

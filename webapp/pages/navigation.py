@@ -24,7 +24,8 @@ MAIN_NAV: tuple[NavItem, ...] = (
     NavItem("setup.okta", "Setup"),
     NavItem("teammates.index", "Teammates"),
     NavItem("fields.index", "Smart fields"),
-    NavItem("signatures.index", "Signatures"),
+    NavItem("signature_templates.index", "Signatures"),
+    NavItem("rules.index", "Assignments"),
     NavItem("sync.index", "Sync"),
     NavItem("settings.index", "Settings"),
 )

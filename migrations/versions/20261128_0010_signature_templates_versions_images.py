@@ -1,0 +1,27 @@
+"""signature templates versions images
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-28 20:00:00.000000
+
+Tables of the `signature_templates` area.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401 - used once the area's tables are added
+import sqlmodel  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision: str = "0010"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Apply this migration."""
+
+
+def downgrade() -> None:
+    """Revert this migration."""

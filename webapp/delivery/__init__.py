@@ -1,0 +1,1 @@
+"""Getting signatures to teammates: private links, the export API, and (later) Gmail or Outlook push."""

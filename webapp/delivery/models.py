@@ -1,0 +1,3 @@
+"""Tables of the delivery area (each change comes with an Alembic migration)."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Assignment rules: which teammate gets which published template, and why."""
