@@ -13,6 +13,7 @@ from webapp.sources.okta.status import connection_summary
 from webapp.teammates import queries
 from webapp.teammates import store as teammates
 from webapp.teammates.models import ChangeKind, Teammate
+from webapp.teammates.panels import detail_panels
 from webapp.teammates.profile import admin_console_url, attribute_titles, display_value, profile_rows
 from webapp.teammates.queries import TeammateFilters, TeammateSort, TeammateStatus
 
@@ -84,4 +85,5 @@ def detail(teammate_id: int) -> Response:
         history=queries.history_with_runs(session=db.session, teammate_id=teammate_id),
         okta_url=admin_console_url(origin, record.external_id) if record else None,
         okta_host=okta.host,
+        panels=detail_panels(db.session, teammate),
     )
