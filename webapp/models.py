@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from webapp.accounts.models import AdminInvite, AdminUser, LoginAttempt
 from webapp.audit.models import AuditEvent
+from webapp.fields.models import SmartField, SmartFieldDefault, SmartFieldValue
 from webapp.scheduling.models import SchedulerLease
+from webapp.signatures.models import Signature, SignatureChange, SignatureRenderError
 from webapp.sources.okta.models import OAuthAttempt, OktaConnection, OktaSetupProgress
 from webapp.sync.models import SyncHold, SyncHoldItem, SyncRun, SyncState
 from webapp.teammates.models import SourceAttribute, SourceRecord, Teammate, TeammateChange
@@ -22,6 +24,12 @@ __all__ = [
     "OktaConnection",
     "OktaSetupProgress",
     "SchedulerLease",
+    "SmartField",
+    "SmartFieldDefault",
+    "SmartFieldValue",
+    "Signature",
+    "SignatureChange",
+    "SignatureRenderError",
     "SourceAttribute",
     "SourceRecord",
     "SyncHold",
