@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from webapp.accounts.models import AdminInvite, AdminUser, LoginAttempt
 from webapp.audit.models import AuditEvent
+from webapp.delivery.models import ApiToken, PrivateLink
 from webapp.fields.models import SmartField, SmartFieldDefault, SmartFieldValue
 from webapp.scheduling.models import SchedulerLease
 from webapp.signatures.models import Signature, SignatureChange, SignatureRenderError
@@ -18,11 +19,13 @@ from webapp.teammates.models import SourceAttribute, SourceRecord, Teammate, Tea
 __all__ = [
     "AdminInvite",
     "AdminUser",
+    "ApiToken",
     "AuditEvent",
     "LoginAttempt",
     "OAuthAttempt",
     "OktaConnection",
     "OktaSetupProgress",
+    "PrivateLink",
     "SchedulerLease",
     "SmartField",
     "SmartFieldDefault",
