@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from webapp.db import timestamp_field
@@ -38,6 +39,7 @@ class SyncTrigger(StrEnum):
     CONNECT = "connect"  # right after a successful Okta connect
     MANUAL = "manual"  # an admin asked for it (Sync page)
     CLI = "cli"
+    EVENT_HOOK = "event_hook"  # an Okta event hook said a user changed (webapp/sync/hooks.py)
 
 
 class HoldStatus(StrEnum):
@@ -152,3 +154,23 @@ class SyncHoldItem(SQLModel, table=True):
     # The newest source_updated_at of the teammate's records when held: a dismissed item stops
     # holding back once a source changes the record again.
     records_updated_at: datetime | None = timestamp_field(nullable=True)
+
+
+# Database model: Signet's end of the Okta event hook (one row, id 1). Okta calls `/hooks/okta`
+# with the header the admin configured in Okta (`header_name: <secret>`); the secret is kept
+# encrypted with the instance key (webapp/crypto.py) and shown to the admin only once.
+class OktaEventHook(SQLModel, table=True):
+    __tablename__ = "okta_event_hooks"
+
+    id: int = Field(default=1, primary_key=True)
+    enabled: bool = Field(default=False)
+    header_name: str = Field(default="Authorization", max_length=64)
+    secret_encrypted: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = timestamp_field()
+    rotated_at: datetime | None = timestamp_field(nullable=True)
+    # The last accepted delivery and the event types it carried (a hint for the admin, never data).
+    last_event_at: datetime | None = timestamp_field(nullable=True)
+    last_event_types: list[Any] = Field(default_factory=list, sa_type=JSON)
+    accepted_count: int = Field(default=0)
+    refused_count: int = Field(default=0)
+    last_refused_at: datetime | None = timestamp_field(nullable=True)

@@ -26,7 +26,7 @@ from webapp.security import render_error
 from webapp.sources.base import source_connected
 from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.sources.okta.status import connection_summary
-from webapp.sync import queries, store
+from webapp.sync import hook_views, queries, store
 from webapp.sync.holds import HoldError, confirm_hold, dismiss_hold
 from webapp.sync.models import (
     ACTIVE_RUN_STATUSES,
@@ -54,6 +54,7 @@ TRIGGER_LABELS = {
     SyncTrigger.MANUAL: "Sync now",
     SyncTrigger.CONNECT: "After connecting",
     SyncTrigger.CLI: "Command line",
+    SyncTrigger.EVENT_HOOK: "Okta event hook",
 }
 STATUS_LABELS = {
     SyncRunStatus.RUNNING: "Running",
@@ -96,6 +97,7 @@ def init_app(app: Flask) -> None:
     )
     app.add_template_filter(format_duration, "duration")
     source_connected.connect(_full_sync_after_connect)
+    hook_views.init_app(app)  # the event hook's blueprint (`/hooks/okta` has no /sync prefix)
 
 
 def _full_sync_after_connect(app: Flask, **_: Any) -> None:
@@ -218,9 +220,15 @@ def _page(partial: str | None, *, status: int = 200, **region: Any) -> Response:
             **_interval_context(),
             **_holds_context(),
             **_history_context(),
+            **hook_views.event_hook_context(),
             **region,
         }
     return render(PAGE, partial=partial, status=status, **context)
+
+
+def sync_page(*, status: int = 200, **region: Any) -> Response:
+    """The whole Sync page, `region` overriding part of its context (the event hook section)."""
+    return _page(None, status=status, **region)
 
 
 # ----------------------------------------------------------------------------- pages and fragments

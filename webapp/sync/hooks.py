@@ -1,0 +1,260 @@
+"""Okta event hooks: Okta tells Signet within seconds that a user changed, and Signet syncs at once.
+
+Okta's contract (https://developer.okta.com/docs/concepts/event-hooks/, the Event Hooks API in
+`/work/shared/okta/management-minimal.yaml`, `EventHook` and `verifyEventHook`):
+
+- Once, when the admin clicks *Verify* in Okta, a GET carries `X-Okta-Verification-Challenge`; the
+  endpoint answers `{"verification": "<that value>"}` within 3 seconds.
+- Then each delivery is a POST of JSON (`eventType: "com.okta.event_hook"`, `data.events[]`, each
+  with its own `eventType` such as `user.lifecycle.create` and `target[]`), carrying the header the
+  admin configured (`authScheme: {type: HEADER, key, value}`; `Authorization: <secret>` by
+  default). Okta waits 3 seconds for a 200/204 and retries once after a timeout or an error.
+
+Signet treats a delivery as a hint only: it never reads profile values from it (an event could be
+replayed or stale; the sync reads the truth from Okta's API). A relevant event type starts an
+incremental sync in the background after a short debounce, so a burst of events costs one sync;
+events that arrive while that sync runs make exactly one more follow. Polling stays on regardless.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask
+from sqlmodel import Session
+
+from webapp.db import utcnow
+from webapp.sources.okta.service import okta_services
+from webapp.sync.models import OktaEventHook, SyncKind, SyncTrigger
+from webapp.sync.service import SyncOutcome, run_sync
+
+log = logging.getLogger(__name__)
+
+HOOK_ID = 1
+DEFAULT_HEADER_NAME = "Authorization"
+# An HTTP header name (RFC 9110 token), short enough to type into Okta's form.
+HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")
+# The header Okta's one-time verification GET carries (concepts/event-hooks, "One-time verification").
+CHALLENGE_HEADER = "X-Okta-Verification-Challenge"
+MAX_CHALLENGE_LENGTH = 200
+# Okta batches events into one delivery; real bodies are a few KB each. Anything larger is refused.
+MAX_BODY_BYTES = 256 * 1024
+# The events that change what Signet knows about a user (Okta's event-type catalog,
+# https://developer.okta.com/docs/reference/api/event-types/). Each is a hint to sync now.
+SYNC_EVENT_TYPES: tuple[str, ...] = (
+    "user.lifecycle.create",
+    "user.lifecycle.activate",
+    "user.lifecycle.reactivate",
+    "user.lifecycle.deactivate",
+    "user.lifecycle.suspend",
+    "user.lifecycle.unsuspend",
+    "user.lifecycle.delete.initiated",
+    "user.lifecycle.delete.completed",
+    "user.account.update_profile",
+)
+EVENT_TYPE = re.compile(r"[a-z0-9_.]{1,100}")
+MAX_RECORDED_TYPES = 10
+# Events arriving this close together share one sync (app.config EVENT_HOOK_DEBOUNCE_SECONDS).
+DEBOUNCE_SECONDS = 1.0
+# A sync already running (a scheduled one, or Sync now) may have read Okta before the change:
+# the event's sync waits for it this long, then runs its own.
+LOCK_WAIT_SECONDS = 120.0
+
+
+class HookRequestError(ValueError):
+    """A delivery Signet refuses: `status` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What an accepted delivery said: its event types (sorted, deduplicated) and whether any of
+    them calls for a sync."""
+
+    event_types: tuple[str, ...]
+
+    @property
+    def triggers_sync(self) -> bool:
+        """Whether at least one event is a user lifecycle or profile change."""
+        return any(kind in SYNC_EVENT_TYPES for kind in self.event_types)
+
+
+# ----------------------------------------------------------------------------- store
+
+
+def get_hook(*, session: Session) -> OktaEventHook | None:
+    """The event hook's configuration, or None if the admin never generated a secret."""
+    return session.get(OktaEventHook, HOOK_ID)
+
+
+def set_secret(*, session: Session, header_name: str, secret: str) -> OktaEventHook:
+    """Store a new secret (encrypted) under `header_name` and turn the hook on."""
+    hook = get_hook(session=session)
+    now = utcnow()
+    if hook is None:
+        hook = OktaEventHook(id=HOOK_ID, created_at=now)
+    else:
+        hook.rotated_at = now
+    hook.header_name = header_name
+    hook.secret_encrypted = okta_services.secret_box.encrypt(secret)
+    hook.enabled = True
+    session.add(hook)
+    session.flush()
+    return hook
+
+
+def set_enabled(*, session: Session, enabled: bool) -> OktaEventHook | None:
+    """Turn the hook on or off; None when there is no secret yet (it cannot be turned on)."""
+    hook = get_hook(session=session)
+    if hook is None or hook.secret_encrypted is None:
+        return None
+    hook.enabled = enabled
+    session.add(hook)
+    session.flush()
+    return hook
+
+
+def record_accepted(*, session: Session, event_types: tuple[str, ...], at: datetime) -> None:
+    """Count an accepted delivery and remember when it came and what it named."""
+    hook = get_hook(session=session)
+    if hook is not None:
+        hook.accepted_count += 1
+        hook.last_event_at = at
+        hook.last_event_types = list(event_types[:MAX_RECORDED_TYPES])
+        session.add(hook)
+
+
+def record_refused(*, session: Session, at: datetime) -> None:
+    """Count a refused delivery (wrong or missing secret)."""
+    hook = get_hook(session=session)
+    if hook is not None:
+        hook.refused_count += 1
+        hook.last_refused_at = at
+        session.add(hook)
+
+
+def new_secret() -> str:
+    """A fresh secret to paste into Okta's *Authentication secret* field (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+# ----------------------------------------------------------------------------- checking a delivery
+
+
+def is_authentic(hook: OktaEventHook, headers: Callable[[str], str | None]) -> bool:
+    """Whether the request carries the configured header with the secret (constant-time compare)."""
+    if hook.secret_encrypted is None:
+        return False
+    provided = headers(hook.header_name)
+    if provided is None:
+        return False
+    expected = okta_services.secret_box.decrypt(hook.secret_encrypted)
+    return hmac.compare_digest(provided.encode("utf-8", "surrogateescape"), expected.encode("utf-8"))
+
+
+def parse_delivery(body: bytes) -> Delivery:
+    """The event types an Okta delivery names; raises `HookRequestError(400)` for anything that is
+    not Okta's shape. Nothing else is read from the body."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise HookRequestError(400, "The body is not JSON.") from error
+    data = document.get("data") if isinstance(document, dict) else None
+    events = data.get("events") if isinstance(data, dict) else None
+    if not isinstance(events, list):
+        raise HookRequestError(400, "The body has no data.events list.")
+    kinds = {event.get("eventType") for event in events if isinstance(event, dict)}
+    valid = sorted(kind for kind in kinds if isinstance(kind, str) and EVENT_TYPE.fullmatch(kind))
+    return Delivery(event_types=tuple(valid))
+
+
+def valid_challenge(value: str | None) -> str | None:
+    """The verification challenge if it looks like one (printable ASCII, short), else None."""
+    if value is None or not 0 < len(value) <= MAX_CHALLENGE_LENGTH:
+        return None
+    return value if value.isascii() and value.isprintable() else None
+
+
+# ----------------------------------------------------------------------------- the sync it triggers
+
+
+class HookSyncs:
+    """Starts the incremental syncs deliveries ask for: one background thread at a time.
+
+    The first request starts a thread that waits the debounce, then syncs; requests while it waits
+    are covered by that sync; requests while it syncs make it sync once more afterwards.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._again = False
+        self.started = 0  # syncs this process ran for event hooks (benchmarks and tests read it)
+
+    def request(self, app: Flask) -> None:
+        """Ask for an incremental sync soon; returns at once."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                self._again = True
+                return
+            self._again = False
+            self._thread = threading.Thread(
+                target=self._run, args=(app,), name="signet-event-hook-sync", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self, app: Flask) -> None:
+        delay = float(app.config.get("EVENT_HOOK_DEBOUNCE_SECONDS", DEBOUNCE_SECONDS))
+        while True:
+            time.sleep(delay)
+            with self._lock:
+                self._again = False
+                self.started += 1
+            self._sync(app)
+            with self._lock:
+                if not self._again:
+                    self._thread = None
+                    return
+
+    def _sync(self, app: Flask) -> None:
+        try:
+            with app.app_context():
+                outcome: SyncOutcome = run_sync(
+                    app,
+                    kind=SyncKind.INCREMENTAL,
+                    trigger=SyncTrigger.EVENT_HOOK,
+                    wait_for_lock=LOCK_WAIT_SECONDS,
+                )
+        except Exception:
+            log.exception("The sync an Okta event asked for failed.")
+            return
+        if outcome.run is None:
+            log.info("Event hook sync skipped: %s", outcome.skipped)
+        else:
+            log.info("Event hook sync (run %s): %s", outcome.run.id, outcome.run.status)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no event-hook sync is pending or running (tests, benchmarks); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                thread = self._thread
+            if thread is None or not thread.is_alive():
+                return True
+            thread.join(timeout=min(0.1, max(0.0, deadline - time.monotonic())))
+        return False
+
+
+hook_syncs = HookSyncs()
