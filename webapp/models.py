@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from webapp.accounts.models import AdminInvite, AdminUser, LoginAttempt
 from webapp.audit.models import AuditEvent
+from webapp.fields.models import SmartField, SmartFieldDefault, SmartFieldValue
 from webapp.delivery.models import ApiToken, PrivateLink
 from webapp.fields.models import SmartField, SmartFieldDefault, SmartFieldValue
 from webapp.scheduling.models import SchedulerLease
@@ -27,6 +28,9 @@ __all__ = [
     "OktaSetupProgress",
     "PrivateLink",
     "SchedulerLease",
+    "SmartField",
+    "SmartFieldDefault",
+    "SmartFieldValue",
     "SmartField",
     "SmartFieldDefault",
     "SmartFieldValue",

@@ -41,6 +41,7 @@ from webapp.sync.models import SyncKind, SyncRun, SyncRunStatus, SyncState
 from webapp.sync.pipeline import Prefetcher
 from webapp.sync.writer import apply_page
 from webapp.teammates import store as teammates
+from webapp.teammates.signals import schema_refreshed
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,7 @@ def execute_run(
             attributes = source.read_schema(observer=observer)
             with db.session_scope(writer=True) as session:
                 teammates.save_source_attributes(session=session, source=source.key, attributes=attributes)
+            schema_refreshed.send(app, source=source.key)  # after the commit (smart fields' defaults)
         finished: SyncRun | None = None
         with Prefetcher(
             lambda: source.iter_pages(updated_since=since, observer=observer), context=app.app_context

@@ -47,6 +47,7 @@ from webapp.sync.lock import SyncLock
 from webapp.sync.models import ACTIVE_RUN_STATUSES, SyncKind, SyncRun, SyncTrigger
 from webapp.teammates import store as teammates
 from webapp.teammates.models import SourceAttribute
+from webapp.teammates.signals import schema_refreshed
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,9 @@ def refresh_schema(app: Flask) -> list[SourceAttribute] | None:
     source = sources[0]
     attributes = source.read_schema()
     with db.session_scope(writer=True) as session:
-        return teammates.save_source_attributes(session=session, source=source.key, attributes=attributes)
+        stored = teammates.save_source_attributes(session=session, source=source.key, attributes=attributes)
+    schema_refreshed.send(app, source=source.key)  # after the commit (smart fields' defaults)
+    return stored
 
 
 def _start_run(*, source: str, kind: SyncKind, trigger: SyncTrigger, lock: SyncLock) -> int:

@@ -1,0 +1,72 @@
+"""How complete each field is over the active teammates ("9/12"), and who lacks which field.
+
+One pass over the active teammates, by batches of ids (memory stays flat for any team size), reading
+their Okta profiles and kept values in a few queries per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from webapp.fields.models import SmartField
+from webapp.fields.values import BATCH, compute_field_values, local_values, okta_profiles
+from webapp.teammates.models import Teammate
+
+
+@dataclass
+class Completion:
+    """Per field key: how many active teammates have a value, and (for `watch`ed keys) who lacks it."""
+
+    active: int = 0
+    filled: dict[str, int] = field(default_factory=dict)
+    # Teammate ids lacking each watched field, by display name, at most `limit` each.
+    lacking: dict[str, list[int]] = field(default_factory=dict)
+    lacking_count: dict[str, int] = field(default_factory=dict)
+
+
+def _active_ids(session: Session) -> list[int]:
+    statement = select(Teammate.id).where(col(Teammate.active).is_(True))
+    return [teammate_id for teammate_id in session.exec(statement).all() if teammate_id is not None]
+
+
+def _ordered_ids(session: Session, ids: Collection[int]) -> list[int]:
+    """Ids by display name (for the Missing data lists)."""
+    statement = (
+        select(Teammate.id, Teammate.display_name)
+        .where(col(Teammate.id).in_(list(ids)))
+        .order_by(col(Teammate.display_name), col(Teammate.id))
+    )
+    return [teammate_id for teammate_id, _ in session.exec(statement).all() if teammate_id is not None]
+
+
+def completion(
+    *, session: Session, fields: Sequence[SmartField], watch: Collection[str] = (), limit: int = 50
+) -> Completion:
+    """Count, per field, the active teammates whose own value is not empty (fallbacks don't count);
+    for the `watch`ed keys, also list who lacks it (the first `limit` by name) and how many do."""
+    result = Completion(filled=dict.fromkeys((f.key for f in fields), 0))
+    lacking: dict[str, list[int]] = {key: [] for key in watch}
+    ids = _active_ids(session)
+    result.active = len(ids)
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        profiles = okta_profiles(session=session, teammate_ids=batch)
+        kept = local_values(session=session, teammate_ids=batch)
+        for teammate_id in batch:
+            values = compute_field_values(fields, profiles.get(teammate_id, {}), kept.get(teammate_id, {}))
+            for key in result.filled:
+                if key not in values.missing:
+                    result.filled[key] += 1
+                elif key in lacking:
+                    lacking[key].append(teammate_id)
+    for key, teammate_ids in lacking.items():
+        result.lacking_count[key] = len(teammate_ids)
+        # Ordering needs the names: read them only for the ones shown (a few hundred at most).
+        shown = (
+            _ordered_ids(session, teammate_ids)[:limit] if len(teammate_ids) <= 2000 else teammate_ids[:limit]
+        )
+        result.lacking[key] = shown
+    return result

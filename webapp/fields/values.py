@@ -1,0 +1,120 @@
+"""Every smart field's value for teammates (or for any profile): what templates are rendered with.
+
+A field's own value comes from the teammate's Okta profile (`source` okta) or from the value kept in
+Signet (`source` signet); it is formatted (`webapp.fields.formats`) and, when empty, replaced by the
+field's fallback (formatted the same way). `missing` lists the fields whose own value was empty,
+before the fallback: the Missing data view and the signatures' warnings use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from webapp.fields.formats import format_value
+from webapp.fields.models import FieldSource, SmartField, SmartFieldValue
+from webapp.sources.okta.directory import SOURCE_KEY as OKTA
+from webapp.teammates.models import SourceRecord
+
+# Ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits.
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class FieldValues:
+    """One teammate's (or profile's) smart-field values."""
+
+    values: dict[str, str]  # every field key -> formatted text, fallback applied ("" if none)
+    missing: frozenset[str]  # keys whose own value is empty (before the fallback)
+
+
+def field_value(field: SmartField, raw: Any) -> str:
+    """`raw` (a profile value of any JSON type, or a value kept in Signet) in `field`'s format."""
+    return format_value(raw, fmt=field.format, region=field.phone_region, separator=field.list_separator)
+
+
+def fallback_value(field: SmartField) -> str:
+    """The field's fallback in its format ("" if it has none, or if the format refuses it)."""
+    return field_value(field, field.fallback) if field.fallback else ""
+
+
+def compute_field_values(
+    fields: Sequence[SmartField], profile: Mapping[str, Any], local: Mapping[str, str]
+) -> FieldValues:
+    """Every field's value from an Okta `profile` and the values kept in Signet (`local`, by key)."""
+    values: dict[str, str] = {}
+    missing: set[str] = set()
+    for field in fields:
+        raw = profile.get(field.attribute) if field.source == FieldSource.OKTA else local.get(field.key)
+        text = field_value(field, raw)
+        if not text:
+            missing.add(field.key)
+            text = fallback_value(field)
+        values[field.key] = text
+    return FieldValues(values=values, missing=frozenset(missing))
+
+
+def known_fields(*, session: Session) -> list[SmartField]:
+    """Every smart field, in the admin's order."""
+    statement = select(SmartField).order_by(col(SmartField.position), col(SmartField.id))
+    return list(session.execute(statement).scalars().all())
+
+
+def _batches(ids: Sequence[int]) -> Iterator[list[int]]:
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), BATCH):
+        yield unique[start : start + BATCH]
+
+
+def okta_profiles(*, session: Session, teammate_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Each teammate's Okta profile (its oldest Okta record's), by teammate id; batched."""
+    profiles: dict[int, dict[str, Any]] = {}
+    for batch in _batches(teammate_ids):
+        statement = (
+            select(SourceRecord.teammate_id, SourceRecord.profile)
+            .where(SourceRecord.source == OKTA, col(SourceRecord.teammate_id).in_(batch))
+            .order_by(col(SourceRecord.id))
+        )
+        for teammate_id, profile in session.execute(statement).all():
+            profiles.setdefault(teammate_id, dict(profile or {}))
+    return profiles
+
+
+def local_values(*, session: Session, teammate_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """The values kept in Signet for these teammates: {teammate id: {field key: value}}; batched."""
+    result: dict[int, dict[str, str]] = {}
+    for batch in _batches(teammate_ids):
+        statement = (
+            select(SmartFieldValue.teammate_id, SmartField.key, SmartFieldValue.value)
+            .join(SmartField, col(SmartField.id) == col(SmartFieldValue.field_id))
+            .where(col(SmartFieldValue.teammate_id).in_(batch))
+        )
+        for teammate_id, key, value in session.execute(statement).all():
+            result.setdefault(teammate_id, {})[key] = value
+    return result
+
+
+def teammate_field_values(*, session: Session, teammate_ids: Sequence[int]) -> dict[int, FieldValues]:
+    """Every field's value for each of `teammate_ids` (one without an Okta record gets its kept
+    values and fallbacks), in a few queries whatever their number: the fields, then the Okta
+    profiles and the kept values by batches of ids."""
+    fields = known_fields(session=session)
+    profiles = okta_profiles(session=session, teammate_ids=teammate_ids)
+    kept = local_values(session=session, teammate_ids=teammate_ids)
+    result: dict[int, FieldValues] = {}
+    for teammate_id in set(teammate_ids):
+        result[teammate_id] = compute_field_values(
+            fields, profiles.get(teammate_id, {}), kept.get(teammate_id, {})
+        )
+    return result
+
+
+def profile_field_values(
+    *, session: Session, profile: Mapping[str, Any], local: Mapping[str, str] | None = None
+) -> FieldValues:
+    """Every field's value for a profile that is not (or not yet) a teammate's (previews, the CLI)."""
+    return compute_field_values(known_fields(session=session), profile, local or {})
