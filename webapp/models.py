@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from webapp.accounts.models import AdminInvite, AdminUser, LoginAttempt
 from webapp.audit.models import AuditEvent
-from webapp.fields.models import SmartField, SmartFieldDefault, SmartFieldValue
 from webapp.delivery.models import ApiToken, PrivateLink
 from webapp.fields.models import SmartField, SmartFieldDefault, SmartFieldValue
+from webapp.rules.models import AssignmentDefault, AssignmentRule, ManualAssignment
 from webapp.scheduling.models import SchedulerLease
+from webapp.signature_templates.models import ImageAsset, SignatureTemplate, TemplateVersion
 from webapp.signatures.models import Signature, SignatureChange, SignatureRenderError
 from webapp.sources.okta.models import OAuthAttempt, OktaConnection, OktaSetupProgress
 from webapp.sync.models import SyncHold, SyncHoldItem, SyncRun, SyncState
@@ -21,16 +22,18 @@ __all__ = [
     "AdminInvite",
     "AdminUser",
     "ApiToken",
+    "AssignmentDefault",
+    "AssignmentRule",
     "AuditEvent",
+    "ImageAsset",
     "LoginAttempt",
+    "ManualAssignment",
     "OAuthAttempt",
     "OktaConnection",
     "OktaSetupProgress",
     "PrivateLink",
     "SchedulerLease",
-    "SmartField",
-    "SmartFieldDefault",
-    "SmartFieldValue",
+    "SignatureTemplate",
     "SmartField",
     "SmartFieldDefault",
     "SmartFieldValue",
@@ -45,4 +48,5 @@ __all__ = [
     "SyncState",
     "Teammate",
     "TeammateChange",
+    "TemplateVersion",
 ]

@@ -1,0 +1,300 @@
+"""Which template each teammate gets, and why: the pure `assign` and its batched, database-backed
+`assignments_for`.
+
+Order of precedence: an inactive teammate gets nothing; a manual assignment wins over the rules;
+then the rules in priority order (first match wins, all of a rule's conditions must hold); then the
+default template; else no signature. Only templates with a published version (and not archived)
+count: a rule, default or manual choice naming another template is passed over. Comparisons are
+case-insensitive (`str.casefold`) and ignore surrounding whitespace on both sides.
+
+Rules compare a teammate's own value of a smart field (formatted, but without the field's fallback:
+"department is empty" must find the people whose department is missing even when their signature
+shows a fallback). A condition on a smart field that no longer exists never holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, cast
+
+import sqlmodel
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from webapp.fields.values import teammate_field_values
+from webapp.rules.choices import assignable_templates
+from webapp.rules.models import DEFAULT_ROW_ID, AssignmentDefault, AssignmentRule, ManualAssignment
+from webapp.teammates.models import Teammate
+
+
+class Operator(StrEnum):
+    """How a condition compares a smart field's value (the value is the admin's text)."""
+
+    IS = "is"
+    IS_NOT = "is not"
+    IS_ANY_OF = "is any of"
+    CONTAINS = "contains"
+    STARTS_WITH = "starts with"
+    IS_EMPTY = "is empty"
+    IS_NOT_EMPTY = "is not empty"
+
+    @property
+    def takes_value(self) -> bool:
+        """Whether the condition needs a value typed by the admin."""
+        return self not in (Operator.IS_EMPTY, Operator.IS_NOT_EMPTY)
+
+    @property
+    def takes_list(self) -> bool:
+        """Whether the value is a list (comma- or newline-separated in the form)."""
+        return self is Operator.IS_ANY_OF
+
+
+class AssignmentReason(StrEnum):
+    """Why a teammate gets the template they get (or none)."""
+
+    RULE = "rule"  # a rule matched
+    MANUAL = "manual"  # set by hand for this teammate (a template or "no signature")
+    DEFAULT = "default"  # no rule matched: the default template
+    NONE = "none"  # no rule matched and there is no default
+    INACTIVE = "inactive"  # deactivated, suspended, deprovisioned or removed in Okta
+
+
+# "is any of" values in the form and in stored text: separated by commas or line breaks.
+LIST_SEPARATOR = re.compile(r"[,\n\r]+")
+
+
+def normalize(text: str) -> str:
+    """A value as rules compare it: surrounding whitespace dropped, case folded."""
+    return text.strip().casefold()
+
+
+def split_list(text: str) -> list[str]:
+    """The items of an "is any of" value typed as text, trimmed, empty ones dropped."""
+    return [item.strip() for item in LIST_SEPARATOR.split(text) if item.strip()]
+
+
+@dataclass(frozen=True)
+class ConditionSpec:
+    """One condition of a rule: `field` (a smart-field key) `op` `values`.
+
+    `values` are the admin's words (trimmed; one item, or several for "is any of", none for
+    "is empty"/"is not empty"); `broken` marks a stored condition that could not be read (it never
+    holds).
+    """
+
+    field: str
+    op: Operator
+    values: tuple[str, ...] = ()
+    broken: bool = False
+
+    @property
+    def needles(self) -> tuple[str, ...]:
+        """`values` as compared (normalized)."""
+        return tuple(normalize(value) for value in self.values)
+
+    @classmethod
+    def from_json(cls, data: Any) -> ConditionSpec:
+        """Read one stored condition (`{"field", "op", "value"}`); anything unreadable is `broken`."""
+        if not isinstance(data, Mapping):
+            return cls(field="", op=Operator.IS, broken=True)
+        key, op, raw = data.get("field"), data.get("op"), data.get("value", "")
+        if not isinstance(key, str) or op not in {operator.value for operator in Operator}:
+            return cls(field=str(key or ""), op=Operator.IS, broken=True)
+        operator = Operator(op)
+        if not operator.takes_value:
+            return cls(field=key, op=operator)
+        items = raw if isinstance(raw, list) else [raw]
+        values = tuple(str(item).strip() for item in items if str(item).strip())
+        return cls(field=key, op=operator, values=values, broken=not values)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form (`AssignmentRule.conditions` item)."""
+        value: str | list[str] = list(self.values) if self.op.takes_list else "".join(self.values[:1])
+        return {"field": self.field, "op": self.op.value, "value": value}
+
+    def holds(self, values: Mapping[str, str]) -> bool:
+        """Whether the teammate's `values` (field key -> text) satisfy this condition."""
+        if self.broken or self.field not in values:  # a removed smart field never matches
+            return False
+        actual = normalize(values[self.field])
+        needles = self.needles
+        match self.op:
+            case Operator.IS_EMPTY:
+                return actual == ""
+            case Operator.IS_NOT_EMPTY:
+                return actual != ""
+            case Operator.IS | Operator.IS_ANY_OF:
+                return actual in needles
+            case Operator.IS_NOT:
+                return actual not in needles
+            case Operator.CONTAINS:
+                return any(needle in actual for needle in needles)
+            case Operator.STARTS_WITH:
+                return any(actual.startswith(needle) for needle in needles)
+        return False  # pragma: no cover - every operator is handled above
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A rule as `assign` needs it (built from an `AssignmentRule` row, or from a form)."""
+
+    id: int
+    name: str
+    template_id: int
+    conditions: tuple[ConditionSpec, ...]
+    position: int = 0
+    # False when the template has no published version (or is archived): the rule is passed over.
+    template_published: bool = True
+
+    def matches(self, values: Mapping[str, str]) -> bool:
+        """Whether every condition holds (a rule without conditions never matches)."""
+        return (
+            self.template_published
+            and bool(self.conditions)
+            and all(condition.holds(values) for condition in self.conditions)
+        )
+
+    @classmethod
+    def from_row(cls, rule: AssignmentRule, *, published: Collection[int]) -> RuleSpec:
+        """The spec of a stored rule; `published` are the assignable template ids."""
+        assert rule.id is not None
+        return cls(
+            id=rule.id,
+            name=rule.name,
+            template_id=rule.template_id,
+            conditions=tuple(ConditionSpec.from_json(item) for item in rule.conditions or []),
+            position=rule.position,
+            template_published=rule.template_id in published,
+        )
+
+
+@dataclass(frozen=True)
+class ManualSpec:
+    """A teammate's manual assignment: a template, or None for "no signature"."""
+
+    template_id: int | None
+    # False when the chosen template has no published version any more: the rules decide instead.
+    template_published: bool = True
+
+    @property
+    def applies(self) -> bool:
+        """Whether it overrides the rules (always for "no signature")."""
+        return self.template_id is None or self.template_published
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Which template a teammate gets (None: no signature) and why."""
+
+    template_id: int | None
+    reason: AssignmentReason
+    rule_id: int | None = None
+    rule_name: str = ""
+
+
+INACTIVE = Assignment(None, AssignmentReason.INACTIVE)
+
+
+def assign(
+    *,
+    values: Mapping[str, str],
+    active: bool,
+    rules: Sequence[RuleSpec],
+    default_template_id: int | None,
+    manual: ManualSpec | None,
+) -> Assignment:
+    """The assignment of one teammate: pure, `rules` in priority order (first match wins).
+
+    `default_template_id` must already be None when the default template is not assignable.
+    """
+    if not active:
+        return INACTIVE
+    if manual is not None and manual.applies:
+        return Assignment(manual.template_id, AssignmentReason.MANUAL)
+    for rule in rules:
+        if rule.matches(values):
+            return Assignment(rule.template_id, AssignmentReason.RULE, rule.id, rule.name)
+    if default_template_id is not None:
+        return Assignment(default_template_id, AssignmentReason.DEFAULT)
+    return Assignment(None, AssignmentReason.NONE)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Everything assignments depend on besides the teammates: the current one, or a proposal."""
+
+    rules: tuple[RuleSpec, ...] = ()
+    default_template_id: int | None = None
+    manual: Mapping[int, ManualSpec] = field(default_factory=dict)
+
+    def assign(self, *, teammate_id: int, values: Mapping[str, str], active: bool) -> Assignment:
+        """`assign` for one teammate under this rule set."""
+        return assign(
+            values=values,
+            active=active,
+            rules=self.rules,
+            default_template_id=self.default_template_id,
+            manual=self.manual.get(teammate_id),
+        )
+
+
+def current_rule_set(*, session: Session) -> RuleSet:
+    """The stored rules (in priority order), default and manual assignments, resolved against the
+    templates that can be assigned right now."""
+    published = assignable_templates(session=session)
+    rows = session.execute(
+        select(AssignmentRule).order_by(col(AssignmentRule.position), col(AssignmentRule.id))
+    )
+    rules = tuple(RuleSpec.from_row(rule, published=published) for rule in rows.scalars())
+    default = session.get(AssignmentDefault, DEFAULT_ROW_ID)
+    default_id = default.template_id if default is not None else None
+    manual = {
+        row.teammate_id: ManualSpec(row.template_id, row.template_id is None or row.template_id in published)
+        for row in session.execute(select(ManualAssignment)).scalars()
+    }
+    return RuleSet(
+        rules=rules,
+        default_template_id=default_id if default_id in published else None,
+        manual=manual,
+    )
+
+
+def rule_values(*, session: Session, teammate_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """Each teammate's smart-field values as rules compare them: their own value, no fallback."""
+    found = teammate_field_values(session=cast(sqlmodel.Session, session), teammate_ids=teammate_ids)
+    return {
+        teammate_id: {key: "" if key in values.missing else text for key, text in values.values.items()}
+        for teammate_id, values in found.items()
+    }
+
+
+def teammate_activity(*, session: Session, teammate_ids: Collection[int] | None) -> dict[int, bool]:
+    """Whether each teammate is active (every teammate when `teammate_ids` is None)."""
+    query = select(Teammate.id, Teammate.active)
+    if teammate_ids is not None:
+        query = query.where(col(Teammate.id).in_(list(teammate_ids)))
+    return {row[0]: bool(row[1]) for row in session.execute(query) if row[0] is not None}
+
+
+def assign_all(
+    rule_set: RuleSet, activity: Mapping[int, bool], values: Mapping[int, Mapping[str, str]]
+) -> dict[int, Assignment]:
+    """`rule_set` applied to every teammate of `activity` (pure; inactive ones need no values)."""
+    return {
+        teammate_id: rule_set.assign(
+            teammate_id=teammate_id, values=values.get(teammate_id, {}), active=active
+        )
+        for teammate_id, active in activity.items()
+    }
+
+
+def assignments_for(*, session: Session, teammate_ids: Collection[int] | None) -> dict[int, Assignment]:
+    """The assignment of each teammate (every teammate when `teammate_ids` is None), in a few
+    queries whatever their number; unknown ids are left out."""
+    activity = teammate_activity(session=session, teammate_ids=teammate_ids)
+    active_ids = sorted(teammate_id for teammate_id, active in activity.items() if active)
+    values = rule_values(session=session, teammate_ids=active_ids) if active_ids else {}
+    return assign_all(current_rule_set(session=session), activity, values)
