@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from okta_sandbox import control_ops
+from okta_sandbox import control_hooks, control_ops
 from okta_sandbox.apps import app_to_json
 from okta_sandbox.errors import ApiError
 from okta_sandbox.http_util import json_body as body
@@ -22,6 +22,7 @@ from okta_sandbox.sandbox import OktaSandbox
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/__sandbox")
 bp.register_blueprint(control_ops.bp)
+bp.register_blueprint(control_hooks.bp)
 
 
 def control_blueprint(sandbox: OktaSandbox) -> Blueprint:

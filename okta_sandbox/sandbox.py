@@ -16,6 +16,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from okta_sandbox.apps import DEFAULT_APP_SCOPES, DEFAULT_REDIRECT_URI, app_to_json
 from okta_sandbox.clock import okta_timestamp
+from okta_sandbox.event_hooks import EventHooksMixin
 from okta_sandbox.faults import FAULT_KINDS, FaultsMixin
 from okta_sandbox.limits import (
     DEFAULT_RATE_LIMITS,
@@ -65,7 +66,7 @@ __all__ = [
 ]
 
 
-class OktaSandbox(StateFileMixin, FaultsMixin, RequestLogMixin):
+class OktaSandbox(StateFileMixin, EventHooksMixin, FaultsMixin, RequestLogMixin):
     """A thread-safe, in-memory Okta org with seeded users and one SPA app.
 
     ``origin`` is the org's base URL (issuer, audience, link hosts); :class:`SandboxServer`
@@ -94,6 +95,7 @@ class OktaSandbox(StateFileMixin, FaultsMixin, RequestLogMixin):
         self._init_limits()
         self._init_faults()
         self._init_request_log()
+        self._init_event_hooks()
         self._init_state_file()
         path = Path(state_file) if state_file is not None else None
         loaded = path is not None and path.exists()
