@@ -10,9 +10,12 @@ from __future__ import annotations
 import html
 import re
 
-_TOKEN = re.compile(r'<(/?)([a-z][a-z0-9]*)((?:\s+[^\s="/>]+(?:="[^"]*")?)*)\s*/?>|<!--.*?-->', re.S)
+# Text (never a "<": the serializer writes "&lt;"), then a tag: "/" if closing, name, attributes
+# (quoted values may hold ">"). Comments are gone (nh3 strips them).
+_TOKEN = re.compile(r'([^<]*)<(/?)([a-z][a-z0-9]*)((?:[^>"]|"[^"]*")*)>')
 _ATTRIBUTE = re.compile(r'([^\s="/>]+)(?:="([^"]*)")?')
 _SPACES = re.compile(r"[ \t\r\n\f\xa0]+")
+_SPACE_RUNS = re.compile(r" {2,}")
 _BLANK_LINES = re.compile(r"\n{3,}")
 # Elements that start and end a line, and those that also leave a blank line around them.
 BLOCKS = frozenset({"div", "tr", "table", "tbody", "thead", "tfoot", "li", "ul", "ol", "center", "hr"})
@@ -25,16 +28,17 @@ def _attributes(raw: str) -> dict[str, str]:
     return {name: html.unescape(value or "") for name, value in _ATTRIBUTE.findall(raw)}
 
 
+def _bare(value: str) -> str:
+    value = value.lower().replace(" ", "").rstrip("/")
+    for prefix in ("mailto:", "tel:", "https://", "http://", "www."):
+        value = value.removeprefix(prefix)
+    return value
+
+
 def _same_target(text: str, url: str) -> bool:
-    """Whether a link's text already says where it goes (`ada@x.com` for `mailto:ada@x.com`)."""
-
-    def bare(value: str) -> str:
-        value = value.strip().lower().rstrip("/")
-        for prefix in ("mailto:", "tel:", "https://", "http://", "www."):
-            value = value.removeprefix(prefix)
-        return value
-
-    return bare(text) == bare(url) or (bare(text).replace(" ", "") == bare(url).replace(" ", ""))
+    """Whether a link's text already says where it goes (`ada@x.com` for `mailto:ada@x.com`,
+    `+1 415 555 0100` for `tel:+14155550100`)."""
+    return text == url or _bare(text) == _bare(url)
 
 
 class _Writer:
@@ -90,29 +94,31 @@ def html_to_text(markup: str) -> str:
     cells joined by " | ", links as `text <url>` when the text doesn't already say the URL, images
     as their alt text, blank lines collapsed, each line stripped."""
     writer = _Writer()
-    position = 0
+    end = 0
     for match in _TOKEN.finditer(markup):
-        writer.text(markup[position : match.start()])
-        position = match.end()
-        closing, tag, raw_attributes = match.group(1), match.group(2), match.group(3)
-        if tag is None:  # a comment
-            continue
-        if tag == "br":
-            writer.line_break()
+        text, closing, tag, raw_attributes = match.groups()
+        end = match.end()
+        if text and not text.isspace():
+            writer.text(text)
+        elif text and writer.line_has_text and not (writer.breaks_due or writer.separator_due):
+            writer.parts.append(" ")
+        if tag in CELLS:
+            if not closing:
+                writer.start_cell()
         elif tag in BLOCKS:
             writer.block()
+        elif tag == "br":
+            writer.line_break()
         elif tag in PARAGRAPHS:
             writer.block(2)
-        elif tag in CELLS and not closing:
-            writer.start_cell()
         elif tag == "a":
             writer.close_link() if closing else writer.open_link(_attributes(raw_attributes).get("href", ""))
         elif tag == "img" and not closing:
             writer.text(_attributes(raw_attributes).get("alt", ""))
-    writer.text(markup[position:])
+    writer.text(markup[end:])
     return _tidy("".join(writer.parts))
 
 
 def _tidy(text: str) -> str:
-    lines = "\n".join(line.strip() for line in text.split("\n"))
+    lines = "\n".join(_SPACE_RUNS.sub(" ", line.strip()) for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", lines).strip()
