@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
 
+from tests import factories
+from tests.conftest import LiveServer, SignetTestClient
 from tests.helpers import page_text
+from tests.okta_flow import connect_okta, fill_wizard
 from tests.sync.conftest import Connected
 from tests.sync.helpers import ok, teammate_of, user_id
 from webapp.audit.models import AuditEvent
@@ -273,3 +277,35 @@ def test_bad_header_name_is_refused_with_the_value_kept(
     assert "Not set up" in text
     refused = client.post("/sync/event-hook/enabled", data={"enabled": "on"})
     assert refused.status_code == 409 and "Generate a secret first" in page_text(refused)
+
+
+def test_end_to_end_with_the_sandbox_over_http(live_server: LiveServer, sandbox: Any) -> None:
+    """Over real HTTP: Okta (the sandbox) verifies the hook against a running Signet, a title change
+    in Okta is delivered as an event, and the event's incremental sync updates the teammate."""
+    app, org = live_server.app, sandbox.sandbox
+    org.event_hook_batch_seconds = 0.2
+    org.update_app(org.default_app.client_id, redirect_uris=[live_server.url + "/callbacks/okta"])
+    with app.app_context(), db.session_scope() as session:
+        factories.gen_admin(session)
+    app.test_client_class = SignetTestClient
+    client = app.test_client()
+    login = {"email": factories.ADMIN_EMAIL, "password": factories.ADMIN_PASSWORD}
+    assert client.post("/login", data=login).status_code == 303
+    fill_wizard(client, domain=sandbox.origin, client_id=org.default_app.client_id)
+    assert connect_okta(client).status_code == 200
+    ok(app, SyncKind.FULL)
+    secret = generate_secret(client)
+    created = org.create_event_hook(
+        name="Signet", uri=live_server.url + HOOK, events=list(hooks.SYNC_EVENT_TYPES), auth_value=secret
+    )
+    assert org.verify_event_hook(created["id"])["verificationStatus"] == "VERIFIED"
+    target = user_id(org, 2)
+    org.update_user(target, profile={"title": "Head of Event Hooks"})
+    deadline = time.monotonic() + 60
+    while teammate_of(app, target)[1].profile.get("title") != "Head of Event Hooks":
+        assert time.monotonic() < deadline, "the event's sync never updated the teammate"
+        time.sleep(0.1)
+    assert hook_syncs.wait_idle(30)
+    assert runs(app)[-1].trigger == SyncTrigger.EVENT_HOOK
+    assert [delivery.delivered for delivery in org.event_hook_deliveries()] == [True]
+    assert hook_row(app).last_event_types == ["user.account.update_profile"]
