@@ -6,6 +6,8 @@ from flask import Blueprint, Response
 
 from webapp.extensions import db
 from webapp.rendering import render
+from webapp.signatures.queries import signature_summary
+from webapp.signatures.views import missing_data_url
 from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.sources.okta.status import connection_summary
 from webapp.sync.queries import sync_summary
@@ -16,9 +18,12 @@ bp = Blueprint("dashboard", __name__)
 @bp.get("/")
 def index() -> Response:
     """Show what to do next ('Connect Okta to get started', 'Reconnect Okta', or the connection and
-    the next steps) and how syncing goes: teammates synced, the last sync, failures and holds."""
+    the next steps) and how syncing goes: teammates synced, the last sync, failures and holds;
+    then signatures: how many are current, with missing data or missing, the latest changes."""
     return render(
         "pages/dashboard.html",
         okta=connection_summary(session=db.session),
         sync=sync_summary(session=db.session, source=OKTA),
+        signatures=signature_summary(session=db.session),
+        missing_data_url=missing_data_url(),
     )

@@ -41,7 +41,8 @@ from webapp.sync.models import SyncKind, SyncRun, SyncRunStatus, SyncState
 from webapp.sync.pipeline import Prefetcher
 from webapp.sync.writer import apply_page
 from webapp.teammates import store as teammates
-from webapp.teammates.signals import schema_refreshed
+from webapp.teammates.models import ChangeKind, TeammateChange
+from webapp.teammates.signals import schema_refreshed, teammates_changed
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,7 @@ def execute_run(
                 if not page.is_last and not pages.has_next_ready():
                     observer.let_the_reader_go_first()
                 finished = _write_page(
+                    app=app,
                     source=source.key,
                     run_id=run_id,
                     page=page,
@@ -218,6 +220,7 @@ def _run(session: Session, run_id: int) -> SyncRun:
 
 def _write_page(
     *,
+    app: Flask,
     source: str,
     run_id: int,
     page: DirectoryPage,
@@ -227,7 +230,11 @@ def _write_page(
     options: SyncOptions,
     clock: _Clock,
 ) -> SyncRun:
-    """One page in one transaction; the last page also finishes the run (see the module docstring)."""
+    """One page in one transaction; the last page also finishes the run (see the module docstring).
+
+    After the commit, `teammates_changed` names the teammates the page created, changed or
+    reactivated (and, on the last page, those the run deactivated or removed).
+    """
     with db.session_scope(writer=True) as session:
         if not lock.renew(session=session):
             raise SyncStoppedError("Another process took over this sync (its lock had expired).")
@@ -251,9 +258,14 @@ def _write_page(
             run.max_source_updated_at is None or page.max_updated_at > run.max_source_updated_at
         ):
             run.max_source_updated_at = page.max_updated_at
+        changed = set(counts.changed_teammate_ids)
         if page.is_last:
-            _finish(session, run=run, source=source, full=full, options=options, clock=clock, now=now)
+            changed |= _finish(
+                session, run=run, source=source, full=full, options=options, clock=clock, now=now
+            )
         session.add(run)
+    if changed:
+        teammates_changed.send(app, teammate_ids=frozenset(changed), sync_run_id=run_id)
     return run
 
 
@@ -266,8 +278,9 @@ def _finish(
     options: SyncOptions,
     clock: _Clock,
     now: datetime,
-) -> None:
-    """Removals (full runs), deactivations or a hold, the watermark, and the run's outcome."""
+) -> set[int]:
+    """Removals (full runs), deactivations or a hold, the watermark, and the run's outcome; returns
+    the teammates made inactive."""
     assert run.id is not None
     if full:
         teammates.mark_unseen_records_removed(session=session, source=source, run_id=run.id, now=now)
@@ -298,6 +311,16 @@ def _finish(
     run.status = SyncRunStatus.HELD if decision.hold_id is not None else SyncRunStatus.SUCCEEDED
     run.finished_at = now
     run.duration_seconds = round(duration, 3)
+    if not decision.deactivated and not decision.removed:
+        return set()
+    # The history rows `holds.decide` just wrote name them (one query, however many).
+    inactive = session.exec(
+        select(TeammateChange.teammate_id).where(
+            col(TeammateChange.sync_run_id) == run.id,
+            col(TeammateChange.kind).in_([ChangeKind.DEACTIVATED, ChangeKind.REMOVED]),
+        )
+    ).all()
+    return set(inactive)
 
 
 def _record_failure(run_id: int, *, error: BaseException, observer: RunObserver, clock: _Clock) -> None:

@@ -49,6 +49,7 @@ class PageCounts:
     updated: int = 0
     reactivated: int = 0
     unchanged: int = 0
+    # Teammates created, changed or reactivated by the page (`teammates_changed` after its commit).
     changed_teammate_ids: list[int] = field(default_factory=list)
 
 
@@ -125,8 +126,9 @@ def apply_page(
     existing = _existing_records(session, source=source, external_ids=list(latest))
     new = [profile for external_id, profile in latest.items() if external_id not in existing]
     if new:
-        _create(session, source=source, run_id=run_id, profiles=new, full=full, now=now)
+        created = _create(session, source=source, run_id=run_id, profiles=new, full=full, now=now)
         counts.created = len(new)
+        counts.changed_teammate_ids.extend(created)
     changed = _update_existing(
         session, latest=latest, existing=existing, run_id=run_id, full=full, now=now, counts=counts
     )
@@ -207,8 +209,9 @@ def _update_existing(
 
 def _create(
     session: Session, *, source: str, run_id: int, profiles: list[DirectoryProfile], full: bool, now: datetime
-) -> None:
-    """New people: a teammate and a record each, and a `created` change (bulk, ids in order)."""
+) -> list[int]:
+    """New people: a teammate and a record each, and a `created` change (bulk, ids in order);
+    returns the new teammates' ids."""
     teammate_ids = _insert_with_ids(
         session,
         Teammate,
@@ -255,6 +258,7 @@ def _create(
         for profile, teammate_id, record_id in zip(profiles, teammate_ids, record_ids, strict=True)
     ]
     session.execute(insert(TeammateChange), created, execution_options=_batch(session, created))
+    return teammate_ids
 
 
 def _insert_with_ids(

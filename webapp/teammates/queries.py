@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -24,6 +24,7 @@ from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.sync.models import SyncRun
 from webapp.teammates import store as teammates
 from webapp.teammates.models import SourceRecord, Teammate, TeammateChange
+from webapp.teammates.panels import table_extensions
 
 PAGE_SIZE = 50
 # The longest search text used (longer input is cut): names and emails are shorter than this.
@@ -90,6 +91,8 @@ class TeammateFilters:
     sort: TeammateSort = TeammateSort.NAME
     descending: bool = False
     page: int = 1
+    # Values of filters other areas registered (`panels.register_table_extension`): (name, value).
+    extra: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> TeammateFilters:
@@ -105,7 +108,16 @@ class TeammateFilters:
             sort=TeammateSort(sort) if sort in SORT_VALUES else TeammateSort.NAME,
             descending=args.get("dir") == "desc",
             page=max(1, int(page)) if PAGE_NUMBER.fullmatch(page) else 1,
+            extra=tuple(
+                (extension.filter.name, args.get(extension.filter.name, "")[:MAX_SEARCH_LENGTH])
+                for extension in table_extensions()
+                if extension.filter is not None and args.get(extension.filter.name, "")
+            ),
         )
+
+    def extra_value(self, name: str) -> str:
+        """The value of a registered filter ("" when not set)."""
+        return dict(self.extra).get(name, "")
 
     def query_args(self, **changes: Any) -> dict[str, Any]:
         """These filters as query arguments for `url_for`, with `changes` applied; defaults left out."""
@@ -117,6 +129,7 @@ class TeammateFilters:
             "sort": self.sort.value if self.sort != TeammateSort.NAME else "",
             "dir": "desc" if self.descending else "",
             "page": self.page if self.page > 1 else "",
+            **dict(self.extra),
         }
         values.update(changes)
         if values["page"] == 1:
@@ -137,7 +150,7 @@ class TeammateFilters:
     @property
     def narrowed(self) -> bool:
         """Whether a search or filter is applied (an empty table then means "no match", not "no data")."""
-        return bool(self.search or self.status or self.department or self.title)
+        return bool(self.search or self.status or self.department or self.title or self.extra)
 
 
 @dataclass(frozen=True)
@@ -162,6 +175,8 @@ class TeammatePage:
     total: int
     page: int
     page_size: int = PAGE_SIZE
+    # Registered columns' cell values: extension key -> teammate id -> value.
+    cells: Mapping[str, Mapping[int, Any]] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -239,6 +254,12 @@ def _filtered(statement: Any, filters: TeammateFilters, *, join: bool = True) ->
         statement = statement.where(department_text == filters.department)
     if filters.title:
         statement = statement.where(title_text == filters.title)
+    registered = {ext.filter.name: ext.filter for ext in table_extensions() if ext.filter is not None}
+    for name, value in filters.extra:
+        table_filter = registered.get(name)
+        ids = table_filter.teammate_ids(value) if table_filter is not None else None
+        if ids is not None:
+            statement = statement.where(col(Teammate.id).in_(ids))
     return statement
 
 
@@ -280,7 +301,13 @@ def teammate_page(*, session: Session, filters: TeammateFilters) -> TeammatePage
         )
         for row in result.all()
     ]
-    return TeammatePage(rows=rows, total=total, page=page)
+    shown = [row.id for row in rows]
+    cells = {
+        extension.key: extension.column.values(session, shown) if shown else {}
+        for extension in table_extensions()
+        if extension.column is not None
+    }
+    return TeammatePage(rows=rows, total=total, page=page, cells=cells)
 
 
 def attribute_choices(*, session: Session, attribute: str) -> list[str]:

@@ -13,7 +13,7 @@ from webapp.sources.okta.status import connection_summary
 from webapp.teammates import queries
 from webapp.teammates import store as teammates
 from webapp.teammates.models import ChangeKind, Teammate
-from webapp.teammates.panels import detail_panels
+from webapp.teammates.panels import detail_panels, table_extensions
 from webapp.teammates.profile import admin_console_url, attribute_titles, display_value, profile_rows
 from webapp.teammates.queries import TeammateFilters, TeammateSort, TeammateStatus
 
@@ -55,12 +55,18 @@ def index() -> Response:
         "result": page,
         "any_teammates": any_teammates,
         "columns": queries.COLUMNS,
+        "extra_columns": [extension for extension in table_extensions() if extension.column is not None],
     }
     if not any_teammates:
         context["okta_connected"] = connection_summary(session=db.session).is_connected
     if not wants_fragment():  # the selects live outside the swapped table
         context["departments"] = queries.attribute_choices(session=db.session, attribute="department")
         context["titles"] = queries.attribute_choices(session=db.session, attribute="title")
+        context["extra_filters"] = [
+            (extension.filter, extension.filter.choices(db.session))
+            for extension in table_extensions()
+            if extension.filter is not None
+        ]
     return render("teammates/index.html", partial=TABLE, **context)
 
 
