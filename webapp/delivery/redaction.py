@@ -1,0 +1,79 @@
+"""Private-link tokens never reach a log (PITFALLS 7.3).
+
+A private link is `/s/<token>`: a path, because that is what a teammate expects to click. Paths end up
+in logs: Werkzeug's request log (`flask run`, the test server), gunicorn's access log (`%(U)s` in
+`scripts/serve.py`), gunicorn's error log and the app's own messages (`Unhandled error on GET
+/s/...`). Rather than trusting every one of those formats, Signet installs a log-record factory: every
+record created in the process, whichever logger or handler it goes to, has `/s/<anything>` in its
+message and arguments replaced by `/s/[redacted]` before any handler formats it.
+https://docs.python.org/3/library/logging.html#logging.setLogRecordFactory
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+PRIVATE_PATH_PREFIX = "/s/"
+REDACTED_PATH = PRIVATE_PATH_PREFIX + "[redacted]"
+# Everything up to the end of the path segment: a real token, a guess, or the token URL-encoded.
+_TOKEN_IN_PATH = re.compile(r"/s/[^\s/?#\"'<>]+")
+_lock = threading.Lock()
+
+
+def redact(text: str) -> str:
+    """`text` with the token of every private-link path in it replaced by `[redacted]`."""
+    if PRIVATE_PATH_PREFIX not in text:
+        return text
+    return _TOKEN_IN_PATH.sub(REDACTED_PATH, text)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, bytes) and PRIVATE_PATH_PREFIX.encode() in value:
+        return redact(value.decode("latin-1")).encode("latin-1")
+    return value
+
+
+def redact_record(record: logging.LogRecord) -> None:
+    """Redact private-link tokens in a record's message and arguments, in place."""
+    if isinstance(record.msg, str):
+        record.msg = redact(record.msg)
+    args = record.args
+    if isinstance(args, tuple):
+        record.args = tuple(_redact_value(value) for value in args)
+    elif isinstance(args, Mapping):
+        # gunicorn's access log passes its atoms as a dict subclass that answers "-" for unknown
+        # keys; a copy of the same class keeps that behaviour.
+        redacted = copy.copy(args)
+        for key, value in args.items():
+            new = _redact_value(value)
+            if new is not value:
+                redacted[key] = new  # type: ignore[index]
+        record.args = redacted
+
+
+class _RedactingFactory:
+    """Wraps the record factory in place when installed; marks itself so it is installed once."""
+
+    def __init__(self, previous: Callable[..., logging.LogRecord]) -> None:
+        self.previous = previous
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.previous(*args, **kwargs)
+        redact_record(record)
+        return record
+
+
+def install_log_redaction() -> None:
+    """Make every log record of this process redact private-link tokens (idempotent)."""
+    with _lock:
+        current = logging.getLogRecordFactory()
+        if isinstance(current, _RedactingFactory):
+            return
+        logging.setLogRecordFactory(_RedactingFactory(current))
