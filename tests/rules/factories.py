@@ -24,7 +24,9 @@ def gen_fields(session: Session, fields: dict[str, str] | None = None) -> None:
     """Smart fields mapped to Okta attributes (flushed)."""
     for position, (key, attribute) in enumerate((fields or FIELDS).items()):
         label = key.replace("_", " ").capitalize()
-        session.add(SmartField(key=key, label=label, source=FieldSource.OKTA, attribute=attribute, position=position))
+        session.add(
+            SmartField(key=key, label=label, source=FieldSource.OKTA, attribute=attribute, position=position)
+        )
     session.flush()
 
 
@@ -43,7 +45,11 @@ def gen_template(session: Session, name: str, *, published: bool = True, archive
 
 
 def gen_rule(
-    session: Session, name: str, template_id: int, *conditions: tuple[str, Operator, str | list[str]], position: int
+    session: Session,
+    name: str,
+    template_id: int,
+    *conditions: tuple[str, Operator, str | list[str]],
+    position: int,
 ) -> int:
     """A stored rule with conditions (field, operator, value); returns its id."""
     stored = [{"field": key, "op": op.value, "value": value} for key, op, value in conditions]

@@ -62,6 +62,8 @@ class AssignmentReason(StrEnum):
     INACTIVE = "inactive"  # deactivated, suspended, deprovisioned or removed in Okta
 
 
+# Ids per query when reading given teammates (well under SQLite's and PostgreSQL's parameter limits).
+ID_BATCH = 5000
 # "is any of" values in the form and in stored text: separated by commas or line breaks.
 LIST_SEPARATOR = re.compile(r"[,\n\r]+")
 
@@ -274,9 +276,14 @@ def rule_values(*, session: Session, teammate_ids: Sequence[int]) -> dict[int, d
 def teammate_activity(*, session: Session, teammate_ids: Collection[int] | None) -> dict[int, bool]:
     """Whether each teammate is active (every teammate when `teammate_ids` is None)."""
     query = select(Teammate.id, Teammate.active)
-    if teammate_ids is not None:
-        query = query.where(col(Teammate.id).in_(list(teammate_ids)))
-    return {row[0]: bool(row[1]) for row in session.execute(query) if row[0] is not None}
+    if teammate_ids is None:
+        return {row[0]: bool(row[1]) for row in session.execute(query) if row[0] is not None}
+    ids = sorted(set(teammate_ids))
+    found: dict[int, bool] = {}
+    for start in range(0, len(ids), ID_BATCH):  # bounded IN lists (database parameter limits)
+        batch = query.where(col(Teammate.id).in_(ids[start : start + ID_BATCH]))
+        found.update({row[0]: bool(row[1]) for row in session.execute(batch) if row[0] is not None})
+    return found
 
 
 def assign_all(

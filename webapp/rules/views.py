@@ -203,7 +203,8 @@ def set_default() -> Response:
         with db.session_scope(writer=False) as reading:
             context = pages.index_context(session=reading)
         error = "That template has no published version: publish it first, or choose another."
-        return render(INDEX, status=422, default_error=error, default_selected=text, **context)
+        context.update(default_error=error, default_selected=text)
+        return render(INDEX, status=422, **context)
     change = SetDefault(template_id, template_label(template_id, templates))
     if form_action(request.form) is FormAction.SAVE:
         changes.save(change)
