@@ -108,7 +108,9 @@ def _parse_phone(text: str, region: str) -> phonenumbers.PhoneNumber | None:
         number = phonenumbers.parse(text, region.upper() or None)
     except phonenumbers.NumberParseException:
         return None
-    return number if phonenumbers.is_possible_number(number) else None
+    # IS_POSSIBLE only: a number dialable only locally (7 US digits) has no international form.
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    return number if possible == phonenumbers.ValidationResult.IS_POSSIBLE else None
 
 
 def phone_problem(text: str, *, region: str) -> str | None:

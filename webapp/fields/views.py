@@ -169,7 +169,7 @@ def _spec_for_sample(form: FieldForm) -> FieldSpec | None:
     """The spec to sample, as far as the form's values allow (None: nothing to show yet)."""
     if form.source == FieldSource.OKTA and not form.attribute:
         return None
-    checked = FieldForm(**{**form.__dict__, "errors": {}, "key": "sample"})
+    checked = FieldForm(**{**form.__dict__, "errors": {}, "key": "sample", "label": "Sample"})
     spec = checked.validate(taken_keys=(), attributes=(form.attribute,))
     return spec
 
