@@ -110,7 +110,7 @@ def index() -> Response:
     )
     context: dict[str, Any] = {
         "rows": queries.change_rows(session=db.session, changes=changes),
-        "page": page,
+        "page_number": page,
         "pages": pages,
         "total": total,
     }
