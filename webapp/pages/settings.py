@@ -12,6 +12,7 @@ from webapp.accounts import store as accounts
 from webapp.accounts.models import AdminInvite
 from webapp.audit.record import audit_request
 from webapp.audit.store import recent_events
+from webapp.delivery.api_token_views import card_context as api_tokens_card
 from webapp.extensions import db
 from webapp.rendering import base_url, found_or_404, redirect_to, render, wants_fragment
 
@@ -30,6 +31,7 @@ def _settings(*, partial: str | None = ADMINS_CARD, status: int = 200, **admins:
         "invite_link": None,
         "invite_error": None,
         "invite_email": "",
+        **api_tokens_card(),
         **admins,
     }
     events = recent_events(session=db.session, limit=50)
