@@ -46,13 +46,18 @@ a { color: #1a56db; text-decoration: none; }
     <td valign="top" style="padding: 0 0 0 16px;">
       <table role="presentation" cellpadding="0" cellspacing="0" border="0">
         <tr><td class="name">{{ display_name|default(first_name ~ " " ~ last_name) }}
-          {% if pronouns %}<span style="font-weight: normal; color: #666666;">({{ pronouns }})</span>{% endif %}</td></tr>
-        {% if job_title %}<tr><td class="title">{{ job_title }}{% if department %}, {{ department }}{% endif %}</td></tr>{% endif %}
+          {% if pronouns %}<span style="font-weight: normal; color: #666666;">({{ pronouns }})</span>
+          {% endif %}</td></tr>
+        {% if job_title %}<tr><td class="title">{{ job_title }}
+          {%- if department %}, {{ department }}{% endif %}</td></tr>{% endif %}
         {% if organization %}<tr><td class="title"><b>{{ organization|upper }}</b></td></tr>{% endif %}
-        {% if mobile_phone %}<tr><td class="line">M <a href="tel:{{ mobile_phone|replace(' ', '') }}">{{ mobile_phone }}</a></td></tr>{% endif %}
-        {% if primary_phone %}<tr><td class="line">T <a href="tel:{{ primary_phone|replace(' ', '') }}">{{ primary_phone }}</a></td></tr>{% endif %}
+        {% if mobile_phone %}<tr><td class="line">
+          M <a href="tel:{{ mobile_phone|replace(' ', '') }}">{{ mobile_phone }}</a></td></tr>{% endif %}
+        {% if primary_phone %}<tr><td class="line">
+          T <a href="tel:{{ primary_phone|replace(' ', '') }}">{{ primary_phone }}</a></td></tr>{% endif %}
         {% if email %}<tr><td class="line"><a href="mailto:{{ email }}">{{ email }}</a></td></tr>{% endif %}
-        {% if city %}<tr><td class="line">{{ street_address }}{% if street_address %}, {% endif %}{{ city }} {{ zip_code }}{% if country %}, {{ country }}{% endif %}</td></tr>{% endif %}
+        {% if city %}<tr><td class="line">{{ street_address }}{% if street_address %}, {% endif %}
+          {{- city }} {{ zip_code }}{% if country %}, {{ country }}{% endif %}</td></tr>{% endif %}
         {% if linkedin %}<tr><td class="line"><a href="{{ linkedin }}">LinkedIn</a></td></tr>{% endif %}
       </table>
     </td>
@@ -65,15 +70,15 @@ LAST = ["Lovelace", "Hopper", "Núñez", "O'Brien", "Müller", "Nakamura", "Okaf
 TITLES = ["Engineer", "Senior Account Executive", "VP, People & Culture", "Designer", "", "Head of R&D"]
 DEPARTMENTS = ["Sales", "Engineering", "Marketing <EMEA>", "Customer Success", "", "Finance & Legal"]
 PHONES = [
-    ("+1 415 555 0100", "US"),
-    ("020 7946 0958", "GB"),
-    ("+33 1 42 68 53 00", "FR"),
-    ("030 123456", "DE"),
-    ("03-1234-5678", "JP"),
-    ("+61 2 9374 4000", "AU"),
+    ("+1 415 555 {n:04d}", "US"),
+    ("020 7946 {n:04d}", "GB"),
+    ("+33 1 42 68 {n:04d}", "FR"),
+    ("030 12{n:04d}", "DE"),
+    ("03-1234-{n:04d}", "JP"),
+    ("+61 2 9374 {n:04d}", "AU"),
     ("not a phone", "US"),
     ("", "US"),
-]
+]  # {n}: each teammate's own number (no cache in the formatting path gets an easy ride)
 HOSTILE = ['"><script>alert(1)</script>', "javascript:alert(1)", "{{ 7*7 }}", "<img src=x onerror=alert(1)>"]
 
 
@@ -100,6 +105,7 @@ def profile(number: int, rng: random.Random) -> dict[str, Any]:
     """One synthetic, varied Okta profile."""
     first, last = rng.choice(FIRST), rng.choice(LAST)
     mobile, region = rng.choice(PHONES)
+    mobile = mobile.format(n=number % 10_000)
     result: dict[str, Any] = {
         "firstName": first,
         "lastName": last,
@@ -109,7 +115,7 @@ def profile(number: int, rng: random.Random) -> dict[str, Any]:
         "organization": "Acme Corporation",
         "email": f"{first.lower()}.{number}@acme.example.com",
         "mobilePhone": mobile,
-        "primaryPhone": rng.choice(PHONES)[0] if number % 3 == 0 else None,
+        "primaryPhone": rng.choice(PHONES)[0].format(n=(number * 7) % 10_000) if number % 3 == 0 else None,
         "streetAddress": f"{number % 900 + 1} Market Street",
         "city": rng.choice(["San Francisco", "London", "Paris", "Tokyo", ""]),
         "zipCode": f"{10000 + number % 89999}",

@@ -1,6 +1,7 @@
 """Command-line tools: `flask --app wsgi create-admin EMAIL`, `flask --app wsgi migrate`,
 `flask --app wsgi jobs status`, `flask --app wsgi sync [--full]`,
-`flask --app wsgi teammates export [--format json|csv]`."""
+`flask --app wsgi teammates export [--format json|csv]`,
+`flask --app wsgi signatures render --template FILE (--teammate ID | --profile JSON_FILE) [--text]`."""
 
 from __future__ import annotations
 
@@ -72,3 +73,6 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(sync_command)
     app.cli.add_command(teammates_group)
+    from webapp.signature_templates.cli import signatures_group
+
+    app.cli.add_command(signatures_group)

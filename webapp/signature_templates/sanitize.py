@@ -121,7 +121,8 @@ def clean(markup: str, *, base_url: str) -> str:
     lowered = cleaned.lower()
     if any(word in lowered for word in SUSPICIOUS_WORDS):
         cleaned = strict_cleaner(base_url).clean(markup)
-    return cleaned
+    # A style attribute whose every declaration was dropped is left empty by nh3.
+    return cleaned.replace(' style=""', "") if ' style=""' in cleaned else cleaned
 
 
 def refused_urls(markup: str, cleaned: str | None = None) -> list[str]:
