@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
+from tests.conftest import AuthActions
+from tests.sync.conftest import Connected, connect
 from tests.teammates.factories import gen_run, gen_teammate
 from webapp.db import utcnow
 from webapp.extensions import db
@@ -87,6 +90,12 @@ def world(app: Flask) -> World:
     with app.app_context():
         rerender(teammate_ids=None, cause=Cause(CauseKind.INITIAL))
     return World(app=app, sales=sales, standard=standard, rule=rule.id, people=ids)
+
+
+@pytest.fixture
+def connected(app: Flask, client: FlaskClient, auth: AuthActions, sandbox: Any) -> Connected:
+    """Signet connected to the `sandbox` org (as in the sync tests)."""
+    return connect(app, client, auth, sandbox)
 
 
 def renders(app: Flask) -> int:
