@@ -6,13 +6,15 @@ their Okta profiles and kept values in a few queries per batch.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session, col, select
 
+from webapp.fields.formats import is_filled
 from webapp.fields.models import SmartField
-from webapp.fields.values import BATCH, compute_field_values, local_values, okta_profiles
+from webapp.fields.values import BATCH, PreparedField, local_values, okta_profiles, prepare_fields
 from webapp.teammates.models import Teammate
 
 
@@ -49,6 +51,7 @@ def completion(
     for the `watch`ed keys, also list who lacks it (the first `limit` by name) and how many do."""
     result = Completion(filled=dict.fromkeys((f.key for f in fields), 0))
     lacking: dict[str, list[int]] = {key: [] for key in watch}
+    prepared = prepare_fields(fields)
     ids = _active_ids(session)
     result.active = len(ids)
     for start in range(0, len(ids), BATCH):
@@ -56,12 +59,12 @@ def completion(
         profiles = okta_profiles(session=session, teammate_ids=batch)
         kept = local_values(session=session, teammate_ids=batch)
         for teammate_id in batch:
-            values = compute_field_values(fields, profiles.get(teammate_id, {}), kept.get(teammate_id, {}))
-            for key in result.filled:
-                if key not in values.missing:
-                    result.filled[key] += 1
-                elif key in lacking:
-                    lacking[key].append(teammate_id)
+            profile, own = profiles.get(teammate_id, {}), kept.get(teammate_id, {})
+            for prepared_field in prepared:
+                if _filled(prepared_field, profile, own):
+                    result.filled[prepared_field.key] += 1
+                elif prepared_field.key in lacking:
+                    lacking[prepared_field.key].append(teammate_id)
     for key, teammate_ids in lacking.items():
         result.lacking_count[key] = len(teammate_ids)
         # Ordering needs the names: read them only for the ones shown (a few hundred at most).
@@ -70,3 +73,10 @@ def completion(
         )
         result.lacking[key] = shown
     return result
+
+
+def _filled(field: PreparedField, profile: Mapping[str, Any], kept: Mapping[str, str]) -> bool:
+    raw = profile.get(field.attribute) if field.from_okta else kept.get(field.key)
+    return raw is not None and is_filled(
+        raw, fmt=field.format, region=field.region, separator=field.separator
+    )

@@ -42,20 +42,61 @@ def fallback_value(field: SmartField) -> str:
     return field_value(field, field.fallback) if field.fallback else ""
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedField:
+    """A field's settings read once (plain attributes: thousands of teammates are computed per call,
+    and reading an ORM attribute costs more than formatting most values), fallback formatted."""
+
+    key: str
+    from_okta: bool
+    attribute: str
+    format: str
+    region: str
+    separator: str
+    fallback: str
+
+
+def prepare_fields(fields: Sequence[SmartField]) -> list[PreparedField]:
+    """The fields, ready to compute many teammates' values."""
+    return [
+        PreparedField(
+            key=field.key,
+            from_okta=field.source == FieldSource.OKTA,
+            attribute=field.attribute,
+            format=field.format,
+            region=field.phone_region,
+            separator=field.list_separator,
+            fallback=fallback_value(field),
+        )
+        for field in fields
+    ]
+
+
+def compute_prepared(
+    fields: Sequence[PreparedField], profile: Mapping[str, Any], local: Mapping[str, str]
+) -> FieldValues:
+    """`compute_field_values` for fields already prepared (`prepare_fields`)."""
+    values: dict[str, str] = {}
+    missing: set[str] = set()
+    for field in fields:
+        raw = profile.get(field.attribute) if field.from_okta else local.get(field.key)
+        text = (
+            format_value(raw, fmt=field.format, region=field.region, separator=field.separator)
+            if raw is not None
+            else ""
+        )
+        if not text:
+            missing.add(field.key)
+            text = field.fallback
+        values[field.key] = text
+    return FieldValues(values=values, missing=frozenset(missing))
+
+
 def compute_field_values(
     fields: Sequence[SmartField], profile: Mapping[str, Any], local: Mapping[str, str]
 ) -> FieldValues:
     """Every field's value from an Okta `profile` and the values kept in Signet (`local`, by key)."""
-    values: dict[str, str] = {}
-    missing: set[str] = set()
-    for field in fields:
-        raw = profile.get(field.attribute) if field.source == FieldSource.OKTA else local.get(field.key)
-        text = field_value(field, raw)
-        if not text:
-            missing.add(field.key)
-            text = fallback_value(field)
-        values[field.key] = text
-    return FieldValues(values=values, missing=frozenset(missing))
+    return compute_prepared(prepare_fields(fields), profile, local)
 
 
 def known_fields(*, session: Session) -> list[SmartField]:
@@ -102,12 +143,12 @@ def teammate_field_values(*, session: Session, teammate_ids: Sequence[int]) -> d
     """Every field's value for each of `teammate_ids` (one without an Okta record gets its kept
     values and fallbacks), in a few queries whatever their number: the fields, then the Okta
     profiles and the kept values by batches of ids."""
-    fields = known_fields(session=session)
+    fields = prepare_fields(known_fields(session=session))
     profiles = okta_profiles(session=session, teammate_ids=teammate_ids)
     kept = local_values(session=session, teammate_ids=teammate_ids)
     result: dict[int, FieldValues] = {}
     for teammate_id in set(teammate_ids):
-        result[teammate_id] = compute_field_values(
+        result[teammate_id] = compute_prepared(
             fields, profiles.get(teammate_id, {}), kept.get(teammate_id, {})
         )
     return result
