@@ -40,6 +40,9 @@ JPEG_QUALITY = 90
 PNG_MODES = frozenset({"1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"})
 IMAGE_NAME = re.compile(r"([0-9a-f]{64})\.(png|jpg|gif)")
 NOT_AN_IMAGE = "The file is not an image Signet can read. Choose a PNG, JPEG or GIF image."
+TOO_MANY_PIXELS = (
+    f"The image has far too many pixels; at most {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} are accepted."
+)
 CORRUPT = "The image is corrupt or truncated. Export it again and upload the new file."
 _FILENAME_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 
@@ -93,10 +96,10 @@ def _open(raw: bytes) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(io.BytesIO(raw))
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
-        raise ImageRefused(
-            "The file is not an image Signet can read. Choose a PNG, JPEG or GIF image."
-        ) from error
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+        raise ImageRefused(TOO_MANY_PIXELS) from error
+    except UnidentifiedImageError as error:
+        raise ImageRefused(NOT_AN_IMAGE) from error
 
 
 def _verified_format(raw: bytes) -> str:
@@ -114,9 +117,7 @@ def _verified_format(raw: bytes) -> str:
     try:
         image.verify()
     except Exception as error:  # noqa: BLE001 - Pillow raises many types for broken files
-        raise ImageRefused(
-            "The image is corrupt or truncated. Export it again and upload the new file."
-        ) from error
+        raise ImageRefused(CORRUPT) from error
     return str(image.format)
 
 
@@ -128,9 +129,7 @@ def _decoded_pixels(raw: bytes) -> Image.Image:
         image.load()
         upright = ImageOps.exif_transpose(image) if image.format == "JPEG" else image
     except Exception as error:  # noqa: BLE001 - truncated data, bad chunks, decoder errors
-        raise ImageRefused(
-            "The image is corrupt or truncated. Export it again and upload the new file."
-        ) from error
+        raise ImageRefused(CORRUPT) from error
     return upright
 
 

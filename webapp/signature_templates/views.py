@@ -27,7 +27,6 @@ from webapp.signature_templates.models import (
     SignatureTemplate,
     TemplateStatus,
 )
-from webapp.signature_templates.renderer import placeholders
 from webapp.sources.okta.status import connection_summary
 
 bp = Blueprint("signature_templates", __name__, url_prefix="/signatures")
@@ -197,7 +196,7 @@ def editor_context(
         "html": html,
         "errors": errors or {},
         "unsaved": unsaved,
-        "status": store.status_of(template, latest),
+        "template_status": store.status_of(template, latest),
         "latest": latest,
         "versions": store.list_versions(session=db.session, template_id=template.id),
         "fields": fields,
@@ -205,7 +204,6 @@ def editor_context(
         "teammate_id": teammate_id,
         "preview": make_preview(html, fields=fields, teammate_id=teammate_id),
         "base_url_warning": base_url_warning(),
-        "used_placeholders": sorted(placeholders(html)),
     }
 
 
@@ -308,4 +306,6 @@ def unarchive(template_id: int) -> Response:
 
 
 # The other pages of this blueprint register their routes on `bp` when imported.
-from webapp.signature_templates import image_views, version_views  # noqa: E402, F401
+from webapp.signature_templates import image_views, usage, version_views  # noqa: E402, F401
+
+usage.register()

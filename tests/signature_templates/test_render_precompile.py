@@ -1,0 +1,84 @@
+"""Inlining the <style> block at compile time: only when provably value-independent, same output."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+import pytest
+
+from webapp.signature_templates import renderer
+from webapp.signature_templates.precompile import simple_selectors_only, style_in_condition
+from webapp.signature_templates.renderer import CompiledTemplate, compile_template, render_signature
+
+BASE_URL = "https://signet.example.com"
+STYLE = "<style>td.name { font-weight: bold } .title { color: #444444 } a, b { color: #1a56db }</style>"
+BODY = """<table role="presentation"><tr><td class="name">{{ first_name }} {{ last_name }}</td></tr>
+{% if job_title %}<tr><td class="title">{{ job_title }}
+{%- if department %}, <b>{{ department }}</b>{% endif %}</td></tr>
+{% endif %}{% if mobile_phone %}<tr><td>
+<a href="tel:{{ mobile_phone }}" title='{{ first_name }}'>{{ mobile_phone }}</a>
+</td></tr>{% else %}<tr><td>No phone</td></tr>{% endif %}
+<tr><td><img src="/logo.png" alt="{{ organization|default('Acme') }}" width="10" height="10"></td></tr>
+</table>
+"""
+FIELDS = ("first_name", "last_name", "job_title", "department", "mobile_phone", "organization")
+
+
+def slow(compiled: CompiledTemplate) -> CompiledTemplate:
+    """The same template inlined after each render (the general path)."""
+    template = renderer._ENVIRONMENT.from_string(compiled.source)
+    return replace(compiled, template=template, inline_when_rendering=True)
+
+
+def test_simple_selectors_are_inlined_once_with_identical_output() -> None:
+    """A template with simple selectors is inlined at compile time; every mix of empty and
+    filled values (hostile ones included) renders byte for byte as inlining each render does."""
+    compiled = compile_template(STYLE + BODY)
+    assert compiled.has_style_block and not compiled.inline_when_rendering
+    general = slow(compiled)
+    samples = ("", "Ada", '"><script>alert(1)</script>', "R&D <b>")
+    for combination in itertools.product(samples, repeat=3):
+        values = dict(zip(FIELDS, combination * 2, strict=True))
+        fast_result = render_signature(compiled, values, base_url=BASE_URL)
+        assert fast_result == render_signature(general, values, base_url=BASE_URL)
+    assert 'style="font-weight:bold"' in fast_result.html and "<style" not in fast_result.html
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "<style>td a { color: red }</style>" + BODY,  # a descendant selector
+        "<style>tr:first-child td { color: red }</style>" + BODY,  # a pseudo-class
+        "<style>td + td { color: red }</style>" + BODY,  # a sibling combinator
+        "<style>[title] { color: red }</style>" + BODY,  # an attribute selector
+        "<style>@media (max-width: 600px) { td { color: red } }</style>" + BODY,
+        "{% if job_title %}<style>td { color: red }</style>{% endif %}" + BODY,
+        "<style>td { color: red }</style>" + BODY.replace('class="title"', 'class="{{ department }}"'),
+        "<style>td { color: red }</style>"
+        + BODY.replace("<td>No phone", '<td style="color: {{ color }}">No'),
+        "<style>td { color: red }</style><td {% if a %}class=x{% endif %}>x</td>" + BODY,
+        "<style>td { color: red }</style><a href={{ website }}>x</a>" + BODY,
+        "<style>td { color: {{ color }} }</style>" + BODY,
+        "<style>td { color: red }</style><title>{{ first_name }}</title>" + BODY,
+    ],
+)
+def test_value_dependent_styles_are_inlined_at_each_render(template: str) -> None:
+    """Selectors or placeholders that could make styles depend on values keep the general path,
+    which gives the same output as before."""
+    compiled = compile_template(template)
+    assert compiled.inline_when_rendering
+    values = dict.fromkeys(FIELDS, "x")
+    assert render_signature(compiled, values, base_url=BASE_URL) == render_signature(
+        slow(compiled), values, base_url=BASE_URL
+    )
+
+
+def test_selector_and_condition_checks() -> None:
+    """Simple compounds pass; combinators, pseudo-classes and at-rules don't; style inside if."""
+    assert simple_selectors_only("td, .a, td.a, #x, *, h1.a.b { color: red } /* c */ p { x: y }")
+    for css in ("td a {}", "td > a {}", "a:hover {}", "a::before {}", "[x] {}", "@import url(x);", "p { }}"):
+        assert not simple_selectors_only(css), css
+    assert style_in_condition("{% if a %}<style></style>{% endif %}")
+    assert not style_in_condition("<style></style>{% if a %}x{% endif %}")
+    assert style_in_condition("{% if a %}{% if b %}{% endif %}<STYLE>{% endif %}")
