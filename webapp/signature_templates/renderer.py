@@ -17,13 +17,13 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import css_inline
 from jinja2 import Template, meta
 from jinja2.exceptions import TemplateError, TemplateSyntaxError
 
-from webapp.signature_templates import sanitize
+from webapp.signature_templates import precompile, sanitize
 from webapp.signature_templates.plaintext import html_to_text
 from webapp.signature_templates.sandbox import (
     MAX_OUTPUT_CHARS,
@@ -38,6 +38,7 @@ MAX_RENDER_SECONDS = 0.2
 CLOCK_EVERY = 32
 GMAIL_MAX_CHARS = 10_000  # Gmail's signature limit, in characters of HTML (PITFALLS §6.6)
 CACHE_SIZE = 64
+SAMPLE_BASE_URL = "https://signet.invalid"
 
 # Warning codes (`TemplateWarning.code`).
 UNKNOWN_PLACEHOLDER = "unknown_placeholder"
@@ -98,6 +99,8 @@ class CompiledTemplate:
     template: Template = field(repr=False, compare=False)
     names: frozenset[str]  # the placeholders it uses
     has_style_block: bool
+    # False when the style block was inlined into the template itself (`precompile`).
+    inline_when_rendering: bool = True
 
 
 _ENVIRONMENT = make_environment()
@@ -130,19 +133,44 @@ def _compile(source: str, digest: str) -> CompiledTemplate | TemplateRefused:
         tree = _ENVIRONMENT.parse(source)
         check_tree(tree)
         template = _ENVIRONMENT.from_string(tree)
+        names = frozenset(meta.find_undeclared_variables(tree))
     except Refusal as refusal:
         return TemplateRefused(refusal.message)
     except TemplateSyntaxError as error:
         return TemplateRefused(f"Line {error.lineno}: {error.message or 'invalid template syntax'}")
     except (TemplateError, RecursionError, ValueError) as error:
         return TemplateRefused(_one_line(f"The template could not be read: {error}"))
-    return CompiledTemplate(
+    compiled = CompiledTemplate(
         source=source,
         digest=digest,
         template=template,
-        names=frozenset(meta.find_undeclared_variables(tree)),
+        names=names,
         has_style_block=bool(_STYLE_TAG.search(source)),
     )
+    if not compiled.has_style_block:
+        return compiled
+    inlined = precompile.inline_source(source, agree=lambda candidate: _agree(compiled, candidate))
+    if inlined is None:
+        return compiled
+    return replace(compiled, template=_ENVIRONMENT.from_string(inlined), inline_when_rendering=False)
+
+
+def _agree(compiled: CompiledTemplate, inlined_source: str) -> bool:
+    """Whether the template inlined at compile time renders exactly like `compiled` inlined after
+    each render, for sample values (all empty, all filled)."""
+    try:
+        precompiled = replace(
+            compiled, template=_ENVIRONMENT.from_string(inlined_source), inline_when_rendering=False
+        )
+        for sample in ("", "Sample value"):
+            values = dict.fromkeys(compiled.names, sample)
+            if render_signature(compiled, values, base_url=SAMPLE_BASE_URL) != render_signature(
+                precompiled, values, base_url=SAMPLE_BASE_URL
+            ):
+                return False
+    except (TemplateError, TemplateRefused, RecursionError):
+        return False
+    return True
 
 
 def render_signature(
@@ -153,7 +181,7 @@ def render_signature(
     Raises `TemplateRefused` for a refused template or an output over the limits."""
     compiled = template if isinstance(template, CompiledTemplate) else compile_template(template)
     raw = _render(compiled, _context(values))
-    if compiled.has_style_block:
+    if compiled.has_style_block and compiled.inline_when_rendering:
         try:
             raw = sanitize.inline_styles(raw)
         except (css_inline.InlineError, ValueError) as error:

@@ -121,8 +121,9 @@ def clean(markup: str, *, base_url: str) -> str:
     lowered = cleaned.lower()
     if any(word in lowered for word in SUSPICIOUS_WORDS):
         cleaned = strict_cleaner(base_url).clean(markup)
-    # A style attribute whose every declaration was dropped is left empty by nh3.
-    return cleaned.replace(' style=""', "") if ' style=""' in cleaned else cleaned
+    # A style attribute whose every declaration was dropped is left empty by nh3. Whitespace
+    # around the fragment means nothing (and differs with where css-inline put the <style> block).
+    return (cleaned.replace(' style=""', "") if ' style=""' in cleaned else cleaned).strip()
 
 
 def refused_urls(markup: str, cleaned: str | None = None) -> list[str]:
