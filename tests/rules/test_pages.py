@@ -362,3 +362,51 @@ def test_preview_names_at_most_fifty(app: Flask, client: FlaskClient, org: Org) 
     text = text_of(client.post(f"{BASE}/default", data={"template": str(org.standard), "action": "preview"}))
     assert "59 teammates change signature" in text and "and 9 more" in text
     assert text.count("→ Standard") == 50
+
+
+def test_manual_assignment_page_previews_then_saves(
+    app: Flask, client: FlaskClient, htmx_client: FlaskClient, org: Org, sent: list[dict[str, Any]]
+) -> None:
+    """One teammate's page says what they get and why; choosing a template by hand previews only
+    them, saves on Confirm (back to their teammate page), and "Follow the rules" undoes it."""
+    with app.app_context(), db.session_scope() as session:
+        gen_rule(session, "Sales team", org.sales, ("department", Operator.IS, "Sales"), position=1)
+    ada = org.people["Ada Sales"]
+    url = f"{BASE}/teammates/{ada}"
+    text = text_of(client.get(url))
+    assert "Signature for Ada Sales" in text and "Rule 1 “Sales team”: Department is Sales" in text
+    response = client.post(url, data={"choice": str(org.standard), "action": "preview"})
+    text = text_of(response)
+    assert "1 teammate changes signature" in text and "Ada Sales: Sales → Standard" in text
+    swapped = htmx_client.post(url, data={"choice": "none", "action": "preview"})
+    fragment = page_text(swapped)
+    assert "<html" not in fragment and 'id="manual-editor"' in fragment
+    assert "Ada Sales: Sales → No signature" in text_of(swapped)
+    assert sent == []
+    response = client.post(url, data={"choice": str(org.standard), "action": "save"})
+    assert response.status_code == 303 and response.headers["Location"] == f"/teammates/{ada}"
+    assert sent[-1]["teammate_ids"] == frozenset({ada}) and audit_actions(app)[-1] == "rules.manual_set"
+    assert "Set by hand" in text_of(client.get(url))
+    assert "Ada Sales" in text_of(client.get(f"{BASE}/"))  # listed under "Set by hand"
+    client.post(url, data={"choice": "rules", "action": "save"})
+    with app.app_context(), db.session_scope(writer=False) as session:
+        assert store.get_manual(session=session, teammate_id=ada) is None
+    assert audit_actions(app)[-1] == "rules.manual_cleared"
+
+
+@pytest.mark.parametrize("choice", ["", "999", "draft", "everything", "9" * 40])
+def test_manual_assignment_refuses_unknown_choices(client: FlaskClient, org: Org, choice: str) -> None:
+    """A choice that is not "Follow the rules", "No signature" or a published template gets 422."""
+    choice = str(org.draft) if choice == "draft" else choice
+    response = client.post(
+        f"{BASE}/teammates/{org.people['Ada Sales']}", data={"choice": choice, "action": "save"}
+    )
+    assert response.status_code == 422
+    assert "Choose “Follow the rules”, “No signature” or a published template." in text_of(response)
+
+
+def test_manual_assignment_of_an_inactive_or_unknown_teammate(client: FlaskClient, org: Org) -> None:
+    """An inactive teammate's page says they get nothing whatever is chosen; an unknown one is 404."""
+    text = text_of(client.get(f"{BASE}/teammates/{org.people['Fay Gone']}"))
+    assert "Inactive in Okta: no signature" in text and "gets no signature, whatever is chosen here" in text
+    assert client.get(f"{BASE}/teammates/424242").status_code == 404

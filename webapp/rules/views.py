@@ -223,26 +223,26 @@ def set_default() -> Response:
 
 
 @bp.route(f"/teammates/<int(max={MAX_ID}):teammate_id>", methods=["GET", "POST"])
-def manual(teammate_id: int) -> Response:
+def teammate(teammate_id: int) -> Response:
     """Choose one teammate's template by hand ("Follow the rules", "No signature" or a template)."""
     with db.session_scope(writer=False) as reading:
-        teammate = found_or_404(reading.get(Teammate, teammate_id))
+        person = found_or_404(reading.get(Teammate, teammate_id))
         templates = assignable_templates(session=reading)
     if request.method != "POST":
-        return _render_manual(teammate, choice=None)
+        return _render_manual(person, choice=None)
     choice = request.form.get("choice", "").strip()
-    change = _manual_change(teammate, choice, templates)
+    change = _manual_change(person, choice, templates)
     action = form_action(request.form)
     if change is None or action is None:
         error = "Choose “Follow the rules”, “No signature” or a published template."
-        return _render_manual(teammate, choice=choice, error=error, status=422)
+        return _render_manual(person, choice=choice, error=error, status=422)
     if action is FormAction.SAVE:
         changes.save(change)
         flash(f"{change.teammate_name}: {change.label}.", "success")
         return redirect_to(url_for("teammates.detail", teammate_id=teammate_id))
     if action is FormAction.EDIT:
-        return _render_manual(teammate, choice=choice)
-    return _render_manual(teammate, choice=choice, change=change)
+        return _render_manual(person, choice=choice)
+    return _render_manual(person, choice=choice, change=change)
 
 
 def _manual_change(teammate: Teammate, choice: str, templates: Mapping[int, str]) -> SetManual | None:
@@ -267,7 +267,7 @@ def _render_manual(
     change: SetManual | None = None,
 ) -> Response:
     assert teammate.id is not None
-    url = url_for("rules.manual", teammate_id=teammate.id)
+    url = url_for("rules.teammate", teammate_id=teammate.id)
     with db.session_scope(writer=False) as reading:
         context = pages.manual_context(session=reading, teammate=teammate, choice=choice)
     if change is not None:
