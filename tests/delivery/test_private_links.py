@@ -226,6 +226,16 @@ def test_delivery_page_and_its_table_fragment(
     assert "2 of 2 active teammates" in visible_text(client.get("/delivery/"))
 
 
+def test_search_takes_like_wildcards_literally(client: FlaskClient, app: Flask) -> None:
+    """`%` and `_` in the search match those characters, as on the Teammates page."""
+    _teammate(app, name="100% Sure_Person")
+    _teammate(app, name="Ada Lovelace")
+    for query in ("100%", "sure_"):
+        table = page_text(client.get("/delivery/", query_string={"q": query}))
+        assert "100% Sure_Person" in table and "Ada Lovelace" not in table
+    assert "No active teammate matches “%%”." in page_text(client.get("/delivery/?q=%25%25"))
+
+
 def test_create_links_for_everyone_adds_only_missing_ones(client: FlaskClient, app: Flask) -> None:
     """Active teammates without a link get one; existing links and inactive teammates are left alone."""
     keep = _teammate(app, name="Ada Lovelace")
