@@ -79,6 +79,7 @@ def test_sample_follows_the_form_and_pages_are_accessible(
     page.goto(f"{live_server.url}/smart-fields/teammates/{seeded['ada']}")
     page.get_by_label("Office").fill("Paris")
     page.get_by_role("button", name="Save values").click()
+    expect(page.locator("#flash")).to_contain_text("Saved.")  # the page after the redirect
     expect(page.get_by_label("Office")).to_have_value("Paris")
     assert_accessible(page, "teammate values")
 
