@@ -61,6 +61,11 @@ def gen_template(session: Session, name: str, html: str) -> int:
 def world(app: Flask) -> World:
     """Ada in Sales (rule "Sales team" -> Sales), Bob and Cy in Engineering (default: Standard),
     everyone rendered once."""
+    return seed_world(app)
+
+
+def seed_world(app: Flask) -> World:
+    """The `world` fixture's org in `app` (a live server's too)."""
     with app.app_context(), db.session_scope() as session:
         for position, (key, attribute) in enumerate(FIELDS.items()):
             label = key.replace("_", " ").capitalize()
