@@ -124,7 +124,9 @@ def test_list_is_paginated(client: FlaskClient, app: Flask) -> None:
     assert [item["teammate_id"] for item in last["items"]] == ids[4:] and "next" not in last["links"]
 
 
-@pytest.mark.parametrize("query", ["page=0", "page=x", "per_page=501", "per_page=-1", "page=" + "9" * 12])
+@pytest.mark.parametrize(
+    "query", ["page=0", "page=x", "page=²", "per_page=501", "per_page=-1", "page=" + "9" * 12]
+)
 def test_bad_paging_is_a_400_json_error(client: FlaskClient, app: Flask, query: str) -> None:
     """Paging values out of range get 400 with a message, never a 500."""
     token = _create_token(client)

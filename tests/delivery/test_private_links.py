@@ -288,6 +288,14 @@ def test_csv_export_needs_a_signed_in_admin(client: FlaskClient, app: Flask) -> 
     assert client.get("/delivery/").headers["Location"].startswith("/login")
 
 
+@pytest.mark.parametrize("page", ["²", "-1", "abc", "9" * 30, "0"])
+def test_odd_page_numbers_show_a_page(client: FlaskClient, app: Flask, page: str) -> None:
+    """A page number that isn't one shows the first page (past the end: the last), never an error."""
+    _teammate(app, name="Ada Lovelace")
+    response = client.get("/delivery/", query_string={"page": page})
+    assert response.status_code == 200 and "Ada Lovelace" in page_text(response)
+
+
 def test_unknown_teammate_is_404(client: FlaskClient) -> None:
     """Buttons for a teammate that doesn't exist answer 404."""
     assert client.post("/delivery/links/999999", data={"place": "delivery"}).status_code == 404

@@ -40,8 +40,20 @@ BAD_TOKEN = "This API token is unknown or was revoked."  # noqa: S105
 
 
 class _Unauthorized(Exception):
+    """No usable token; `presented` tells "none sent" from "unknown or revoked"."""
+
     def __init__(self, presented: bool) -> None:
+        super().__init__()
         self.presented = presented
+
+
+class _ApiError(Exception):
+    """An error answered as JSON `{"error": message}` with `status`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 def _json(body: dict[str, Any], *, status: int = 200) -> Response:
@@ -92,6 +104,11 @@ def _unauthorized(error: _Unauthorized) -> Response:
     return response
 
 
+@bp.errorhandler(_ApiError)
+def _api_error(error: _ApiError) -> Response:
+    return _error(error.status, error.message)
+
+
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     return _error(error.code or 500, error.description or "The request failed.")
@@ -124,18 +141,10 @@ def _positive(name: str, default: int, maximum: int) -> int:
     value = request.args.get(name)
     if value is None:
         return default
-    if not value.isdigit() or len(value) > 9 or not 1 <= int(value) <= maximum:
-        raise _BadParameter(f"{name} must be a whole number from 1 to {maximum}.")
+    # isascii: "²".isdigit() is True, and int("²") raises.
+    if not (value.isascii() and value.isdigit()) or len(value) > 9 or not 1 <= int(value) <= maximum:
+        raise _ApiError(400, f"{name} must be a whole number from 1 to {maximum}.")
     return int(value)
-
-
-class _BadParameter(ValueError):
-    pass
-
-
-@bp.errorhandler(_BadParameter)
-def _bad_parameter(error: _BadParameter) -> Response:
-    return _error(400, str(error))
 
 
 def _page_url(page: int, per_page: int) -> str:
@@ -169,17 +178,8 @@ def _found(teammate_id: int) -> tuple[Teammate, Signature]:
     _authenticate()
     found = export.export_one(session=db.session, teammate_id=teammate_id)
     if found is None:
-        raise _NotFound
+        raise _ApiError(404, "No current signature for this teammate (unknown, inactive or without one).")
     return found
-
-
-class _NotFound(LookupError):
-    pass
-
-
-@bp.errorhandler(_NotFound)
-def _not_found(error: _NotFound) -> Response:
-    return _error(404, "No current signature for this teammate (unknown, inactive or without one).")
 
 
 @bp.get(f"/signatures/<int(max={MAX_ID}):teammate_id>")

@@ -79,7 +79,7 @@ def _entry(row: links.LinkRow) -> dict[str, Any]:
 
 def _page_number() -> int:
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and len(value) < 10 else 1
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 1
 
 
 @bp.get("/")
