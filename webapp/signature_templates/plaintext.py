@@ -13,19 +13,28 @@ import re
 # Text (never a "<": the serializer writes "&lt;"), then a tag: "/" if closing, name, attributes
 # (quoted values may hold ">"). Comments are gone (nh3 strips them).
 _TOKEN = re.compile(r'([^<]*)<(/?)([a-z][a-z0-9]*)((?:[^>"]|"[^"]*")*)>')
+# Tags that change nothing in the text (inline formatting, implied table sections, closing cells
+# and rows: the next row or the table's end breaks the line anyway), removed in one pass first.
+_NEUTRAL = re.compile(
+    r'</?(?:span|b|i|u|em|strong|font|small|sup|sub|s|tbody|thead|tfoot)\b(?:[^>"]|"[^"]*")*>|</t[dhr]>'
+)
 _ATTRIBUTE = re.compile(r'([^\s="/>]+)(?:="([^"]*)")?')
 _SPACES = re.compile(r"[ \t\r\n\f\xa0]+")
 _SPACE_RUNS = re.compile(r" {2,}")
 _BLANK_LINES = re.compile(r"\n{3,}")
 # Elements that start and end a line, and those that also leave a blank line around them.
-BLOCKS = frozenset({"div", "tr", "table", "tbody", "thead", "tfoot", "li", "ul", "ol", "center", "hr"})
+BLOCKS = frozenset({"div", "tr", "table", "li", "ul", "ol", "center", "hr"})
 PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "blockquote"})
 CELLS = frozenset({"td", "th"})
 CELL_SEPARATOR = " | "
 
 
-def _attributes(raw: str) -> dict[str, str]:
-    return {name: html.unescape(value or "") for name, value in _ATTRIBUTE.findall(raw)}
+def _attribute(raw: str, name: str) -> str:
+    """One attribute's value from a tag's attributes as nh3 writes them ("" if absent)."""
+    for attribute, value in _ATTRIBUTE.findall(raw):
+        if attribute == name:
+            return html.unescape(value)
+    return ""
 
 
 def _bare(value: str) -> str:
@@ -95,6 +104,7 @@ def html_to_text(markup: str) -> str:
     as their alt text, blank lines collapsed, each line stripped."""
     writer = _Writer()
     end = 0
+    markup = _NEUTRAL.sub("", markup)
     for match in _TOKEN.finditer(markup):
         text, closing, tag, raw_attributes = match.groups()
         end = match.end()
@@ -112,9 +122,9 @@ def html_to_text(markup: str) -> str:
         elif tag in PARAGRAPHS:
             writer.block(2)
         elif tag == "a":
-            writer.close_link() if closing else writer.open_link(_attributes(raw_attributes).get("href", ""))
+            writer.close_link() if closing else writer.open_link(_attribute(raw_attributes, "href"))
         elif tag == "img" and not closing:
-            writer.text(_attributes(raw_attributes).get("alt", ""))
+            writer.text(_attribute(raw_attributes, "alt"))
     writer.text(markup[end:])
     return _tidy("".join(writer.parts))
 
