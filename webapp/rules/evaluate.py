@@ -14,6 +14,7 @@ shows a fallback). A condition on a smart field that no longer exists never hold
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ import sqlmodel
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from webapp.fields.values import teammate_field_values
+from webapp.fields.values import compute_prepared, known_fields, local_values, okta_profiles, prepare_fields
 from webapp.rules.choices import assignable_templates
 from webapp.rules.models import DEFAULT_ROW_ID, AssignmentDefault, AssignmentRule, ManualAssignment
 from webapp.teammates.models import Teammate
@@ -91,11 +92,11 @@ class ConditionSpec:
     op: Operator
     values: tuple[str, ...] = ()
     broken: bool = False
+    # `values` as compared (normalized once: `holds` runs for every teammate and rule).
+    needles: tuple[str, ...] = dataclasses.field(init=False, repr=False, compare=False)
 
-    @property
-    def needles(self) -> tuple[str, ...]:
-        """`values` as compared (normalized)."""
-        return tuple(normalize(value) for value in self.values)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "needles", tuple(normalize(value) for value in self.values))
 
     @classmethod
     def from_json(cls, data: Any) -> ConditionSpec:
@@ -264,13 +265,36 @@ def current_rule_set(*, session: Session) -> RuleSet:
     )
 
 
-def rule_values(*, session: Session, teammate_ids: Sequence[int]) -> dict[int, dict[str, str]]:
-    """Each teammate's smart-field values as rules compare them: their own value, no fallback."""
-    found = teammate_field_values(session=cast(sqlmodel.Session, session), teammate_ids=teammate_ids)
-    return {
-        teammate_id: {key: "" if key in values.missing else text for key, text in values.values.items()}
-        for teammate_id, values in found.items()
-    }
+def rule_values(
+    *, session: Session, teammate_ids: Sequence[int], keys: Collection[str] | None = None
+) -> dict[int, dict[str, str]]:
+    """Each teammate's smart-field values as rules compare them: their own value, no fallback.
+
+    Only the fields in `keys` are computed (None: every field): rules usually test two or three of
+    them, and formatting every field (phone numbers especially) for thousands of teammates is most of
+    the cost. A key with no smart field is left out, so conditions on it never hold.
+    """
+    typed = cast(sqlmodel.Session, session)
+    fields = [smart for smart in known_fields(session=typed) if keys is None or smart.key in keys]
+    if not fields:
+        return {teammate_id: {} for teammate_id in teammate_ids}
+    prepared = prepare_fields(fields)
+    profiles = okta_profiles(session=typed, teammate_ids=teammate_ids)
+    kept = local_values(session=typed, teammate_ids=teammate_ids)
+    result: dict[int, dict[str, str]] = {}
+    for teammate_id in teammate_ids:
+        found = compute_prepared(prepared, profiles.get(teammate_id, {}), kept.get(teammate_id, {}))
+        result[teammate_id] = {
+            key: "" if key in found.missing else text for key, text in found.values.items()
+        }
+    return result
+
+
+def tested_keys(*rule_sets: RuleSet) -> frozenset[str]:
+    """The smart-field keys the rules of `rule_sets` test."""
+    return frozenset(
+        condition.field for rule_set in rule_sets for rule in rule_set.rules for condition in rule.conditions
+    )
 
 
 def teammate_activity(*, session: Session, teammate_ids: Collection[int] | None) -> dict[int, bool]:
@@ -303,5 +327,7 @@ def assignments_for(*, session: Session, teammate_ids: Collection[int] | None) -
     queries whatever their number; unknown ids are left out."""
     activity = teammate_activity(session=session, teammate_ids=teammate_ids)
     active_ids = sorted(teammate_id for teammate_id, active in activity.items() if active)
-    values = rule_values(session=session, teammate_ids=active_ids) if active_ids else {}
-    return assign_all(current_rule_set(session=session), activity, values)
+    rule_set = current_rule_set(session=session)
+    keys = tested_keys(rule_set)
+    values = rule_values(session=session, teammate_ids=active_ids, keys=keys) if active_ids and keys else {}
+    return assign_all(rule_set, activity, values)

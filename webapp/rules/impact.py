@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from webapp.rules.evaluate import Assignment, RuleSet, rule_values
+from webapp.rules.evaluate import Assignment, RuleSet, rule_values, tested_keys
 from webapp.teammates.models import Teammate
 
 # How many names the preview lists before "and N more".
@@ -76,7 +76,8 @@ def compute_impact(
     people = {row[0]: teammate_label(row[0], row[1], row[2]) for row in session.execute(query) if row[0]}
     if current == proposed or not people:
         return Impact(changed=(), reassigned=frozenset())
-    values = rule_values(session=session, teammate_ids=sorted(people))
+    keys = tested_keys(current, proposed)
+    values = rule_values(session=session, teammate_ids=sorted(people), keys=keys) if keys else {}
     changed: list[ImpactRow] = []
     reassigned: set[int] = set()
     for teammate_id, name in people.items():
