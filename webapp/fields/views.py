@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, flash, request, url_for
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from webapp.audit.record import audit_request
@@ -193,7 +194,12 @@ def create() -> Response:
     if spec is None:
         db.session.rollback()
         return _form_page(form, None, status=422)
-    smart_field = store.create_field(session=db.session, spec=spec)
+    try:
+        smart_field = store.create_field(session=db.session, spec=spec)
+    except IntegrityError:  # another admin created the same key a moment ago (PostgreSQL)
+        db.session.rollback()
+        form.errors["key"] = f"A field named {spec.key} already exists; choose another name."
+        return _form_page(form, None, status=422)
     audit_request("fields.created", f"Created the smart field {spec.key}")  # commits
     _changed({spec.key})
     flash(f"Created {{{{ {spec.key} }}}}.", "success")
