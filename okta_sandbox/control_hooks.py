@@ -6,14 +6,49 @@ benchmarks in another process). Bodies use Okta's ``EventHook`` JSON (see
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from okta_sandbox.event_hooks import parse_hook_body
+from okta_sandbox.errors import ApiError
 from okta_sandbox.http_util import json_body as body
 from okta_sandbox.http_util import sandbox_of
 
 bp = Blueprint("sandbox_event_hooks", __name__, url_prefix="/event-hooks")
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _invalid(message: str) -> ApiError:
+    return ApiError(400, "E0000001", "Api validation failed: eventHook", causes=[message])
+
+
+def parse_hook_body(body: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of ``OktaSandbox.create_event_hook`` from Okta's ``EventHook``
+    JSON; ``ApiError(400)`` when a required part is missing."""
+    channel = _object(body.get("channel"))
+    config = _object(channel.get("config"))
+    items = _object(body.get("events")).get("items")
+    name, uri = body.get("name"), config.get("uri")
+    if not isinstance(name, str) or not name:
+        raise _invalid("name: The field cannot be left blank.")
+    if not isinstance(uri, str) or not uri.startswith(("http://", "https://")):
+        raise _invalid("channel.config.uri: A valid URI is required.")
+    if not isinstance(items, list) or not items or not all(isinstance(item, str) for item in items):
+        raise _invalid("events.items: At least one event type is required.")
+    auth = _object(config.get("authScheme"))
+    headers = config.get("headers")
+    headers = headers if isinstance(headers, list) else []
+    return {
+        "name": name,
+        "uri": uri,
+        "events": items,
+        "auth_key": auth.get("key"),
+        "auth_value": auth.get("value"),
+        "headers": [h for h in headers if isinstance(h, dict) and "key" in h and "value" in h],
+    }
 
 
 @bp.get("")

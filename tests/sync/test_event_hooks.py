@@ -270,13 +270,16 @@ def test_bad_header_name_is_refused_with_the_value_kept(
     client: FlaskClient, htmx_client: FlaskClient, signed_in: Any
 ) -> None:
     """A header name that is not an HTTP token: 422, a message next to the field, the value kept,
-    nothing stored; turning on before any secret exists is a 409."""
+    nothing stored; turning on before any secret exists is a 409; an unknown choice a 422."""
     response = htmx_client.post("/sync/event-hook/secret", data={"header_name": "Bad Header:"})
     text = response.get_data(as_text=True)
     assert response.status_code == 422 and 'id="event-hook-error"' in text and 'value="Bad Header:"' in text
     assert "Not set up" in text
     refused = client.post("/sync/event-hook/enabled", data={"enabled": "on"})
     assert refused.status_code == 409 and "Generate a secret first" in page_text(refused)
+    generate_secret(client)
+    unknown = htmx_client.post("/sync/event-hook/enabled", data={"enabled": "maybe"})
+    assert unknown.status_code == 422 and "turn the event hook on or off" in page_text(unknown)
 
 
 def test_end_to_end_with_the_sandbox_over_http(live_server: LiveServer, sandbox: Any) -> None:

@@ -144,7 +144,11 @@ def rotate_secret() -> Response:
 @bp.post("/sync/event-hook/enabled")
 def set_enabled() -> Response:
     """Turn the event hook on or off (polling goes on either way); 409 before a secret exists."""
-    enabled = request.form.get("enabled") == ENABLE
+    choice = request.form.get("enabled", "")
+    if choice not in (ENABLE, DISABLE):
+        db.session.rollback()
+        return _region(status=422, **event_hook_context(error="Choose to turn the event hook on or off."))
+    enabled = choice == ENABLE
     if hooks.set_enabled(session=db.session, enabled=enabled) is None:
         db.session.rollback()
         error = "Generate a secret first: Okta's deliveries are checked against it."
@@ -184,8 +188,14 @@ def okta_verify() -> Response:
 @bp.post("/hooks/okta")
 @public
 def okta_event() -> Response:
-    """An event delivery: 401 without the secret header, 400 for a body that isn't Okta's, 200
-    otherwise (at once; a user lifecycle or profile event starts an incremental sync)."""
+    """An event delivery: 401 without the secret header, 400 for a body that isn't Okta's, 413
+    above 256 KB, 200 otherwise (at once; a user lifecycle or profile event starts a sync)."""
+    # The body is read before the first query: on POST that opens the write transaction, which
+    # must not wait on the network.
+    body = b""
+    if (request.content_length or 0) <= hooks.MAX_BODY_BYTES:
+        body = request.stream.read(hooks.MAX_BODY_BYTES + 1)
+    too_large = not body and (request.content_length or 0) > hooks.MAX_BODY_BYTES
     hook = hooks.get_hook(session=db.session)
     if hook is None or not hook.enabled:
         db.session.rollback()
@@ -193,10 +203,7 @@ def okta_event() -> Response:
     try:
         if not hooks.is_authentic(hook, request.headers.get):
             raise HookRequestError(401, f"the {hook.header_name} header is missing or wrong")
-        if (request.content_length or 0) > hooks.MAX_BODY_BYTES:
-            raise HookRequestError(413, "the body is too large")
-        body = request.stream.read(hooks.MAX_BODY_BYTES + 1)
-        if len(body) > hooks.MAX_BODY_BYTES:
+        if too_large or len(body) > hooks.MAX_BODY_BYTES:
             raise HookRequestError(413, "the body is too large")
         delivery = hooks.parse_delivery(body)
     except (HookRequestError, SecretUnreadableError) as error:
