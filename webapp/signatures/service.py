@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import union
+from sqlalchemy import insert, union, update
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, delete, select
 
 from webapp.db import utcnow
@@ -51,6 +52,8 @@ from webapp.teammates.models import Teammate, TeammateChange
 log = logging.getLogger(__name__)
 
 RERENDER_BATCH = 500
+# Render NULLs in bulk INSERTs, so a batch is one multi-row statement (as the sync writer does).
+ONE_BATCH = {"render_nulls": True}
 _serial = threading.RLock()
 _NO_VALUES = FieldValues(values={}, missing=frozenset())
 
@@ -290,64 +293,86 @@ def _details(snapshot: _Snapshot, cause: Cause, plan: _Plan) -> dict[str, Any]:
 def _write(
     session: Session, plans: list[_Plan], snapshot: _Snapshot, cause: Cause, result: RerenderResult
 ) -> set[int]:
-    """Store the batch's outcome (re-reading current hashes: another process may have written)."""
-    fresh = store.current_signatures(session=session, teammate_ids=[plan.teammate_id for plan in plans])
+    """Store the batch's outcome in bulk statements, comparing with the hashes stored now (another
+    process may have written since the read)."""
+    fresh = {
+        row.teammate_id: row
+        for row in session.execute(
+            select_columns(
+                col(Signature.id),
+                col(Signature.teammate_id),
+                col(Signature.content_hash),
+                col(Signature.template_id),
+                col(Signature.template_version),
+                col(Signature.rule_id),
+                col(Signature.reason),
+                col(Signature.missing_fields),
+                col(Signature.rendered_at),
+            ).where(col(Signature.teammate_id).in_([plan.teammate_id for plan in plans]))
+        ).all()
+    }
     now = utcnow()
-    changed: set[int] = set()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    deletes: list[int] = []
+    history: list[dict[str, Any]] = []
     for plan in plans:
         current = fresh.get(plan.teammate_id)
         if plan.rendered is None:
             if current is not None:
-                session.delete(current)
-                session.add(_change(plan, snapshot, cause, now, previous=current.content_hash))
-                changed.add(plan.teammate_id)
-                result.removed += 1
+                deletes.append(current.id)
+                history.append(_change(plan, snapshot, cause, now, previous=current.content_hash))
             continue
-        if current is None or current.content_hash != plan.rendered.content_hash:
-            previous = current.content_hash if current is not None else None
-            current = current or Signature(
-                teammate_id=plan.teammate_id,
-                template_id=0,
-                template_version=0,
-                reason="",
-                html="",
-                text="",
-                content_hash="",
-            )
-            _apply(current, plan, rendered_at=now)
-            session.add(current)
-            session.add(_change(plan, snapshot, cause, now, previous=previous))
-            changed.add(plan.teammate_id)
-        elif _metadata_differs(current, plan):
-            _apply(current, plan, rendered_at=current.rendered_at)
-            session.add(current)
-    result.changed += len(changed)
-    _store_errors(session, snapshot, result, plans)
-    return changed
+        if current is None:
+            inserts.append({"teammate_id": plan.teammate_id, **_signature_values(plan, rendered_at=now)})
+        elif current.content_hash != plan.rendered.content_hash:
+            updates.append({"id": current.id, **_signature_values(plan, rendered_at=now)})
+        else:
+            if _metadata_differs(current, plan):  # same content: kept current without a history row
+                updates.append({"id": current.id, **_signature_values(plan, rendered_at=current.rendered_at)})
+            continue
+        history.append(
+            _change(plan, snapshot, cause, now, previous=current.content_hash if current else None)
+        )
+    if deletes:
+        session.execute(delete(Signature).where(col(Signature.id).in_(deletes)))
+    if inserts:
+        session.execute(insert(Signature), inserts, execution_options=ONE_BATCH)
+    if updates:
+        session.execute(update(Signature), updates)
+    if history:
+        session.execute(insert(SignatureChange), history, execution_options=ONE_BATCH)
+    result.changed += len(history)
+    result.removed += len(deletes)
+    _store_errors(session, result, plans)
+    return {row["teammate_id"] for row in history}
 
 
-def _apply(signature: Signature, plan: _Plan, *, rendered_at: Any) -> None:
+def _signature_values(plan: _Plan, *, rendered_at: Any) -> dict[str, Any]:
+    """A `Signature` row's columns for this plan (all but id and teammate)."""
     assert plan.rendered is not None and plan.assignment.template_id is not None and plan.version is not None
-    signature.template_id = plan.assignment.template_id
-    signature.template_version = plan.version
-    signature.rule_id = plan.assignment.rule_id
-    signature.reason = plan.assignment.reason.value
-    signature.html = plan.rendered.html
-    signature.text = plan.rendered.text
-    signature.content_hash = plan.rendered.content_hash
-    signature.rendered_at = rendered_at
-    signature.missing_fields = list(plan.missing)
-    signature.missing_count = len(plan.missing)
+    return {
+        "template_id": plan.assignment.template_id,
+        "template_version": plan.version,
+        "rule_id": plan.assignment.rule_id,
+        "reason": plan.assignment.reason.value,
+        "html": plan.rendered.html,
+        "text": plan.rendered.text,
+        "content_hash": plan.rendered.content_hash,
+        "rendered_at": rendered_at,
+        "missing_fields": list(plan.missing),
+        "missing_count": len(plan.missing),
+    }
 
 
-def _metadata_differs(signature: Signature, plan: _Plan) -> bool:
-    """Same content, but another version, rule, reason or missing fields: kept current silently."""
+def _metadata_differs(current: Any, plan: _Plan) -> bool:
+    """Same content, but another version, rule, reason or missing fields."""
     return (
-        signature.template_id,
-        signature.template_version,
-        signature.rule_id,
-        signature.reason,
-        list(signature.missing_fields or []),
+        current.template_id,
+        current.template_version,
+        current.rule_id,
+        current.reason,
+        list(current.missing_fields or []),
     ) != (
         plan.assignment.template_id,
         plan.version,
@@ -359,24 +384,25 @@ def _metadata_differs(signature: Signature, plan: _Plan) -> bool:
 
 def _change(
     plan: _Plan, snapshot: _Snapshot, cause: Cause, now: Any, *, previous: str | None
-) -> SignatureChange:
+) -> dict[str, Any]:
+    """A `SignatureChange` row: what the signature became (nothing when removed) and why."""
     rendered = plan.rendered
-    return SignatureChange(
-        teammate_id=plan.teammate_id,
-        changed_at=now,
-        template_id=plan.assignment.template_id if rendered else None,
-        template_version=plan.version if rendered else None,
-        rule_id=plan.assignment.rule_id if rendered else None,
-        reason=plan.assignment.reason.value,
-        html=rendered.html if rendered else "",
-        text=rendered.text if rendered else "",
-        content_hash=rendered.content_hash if rendered else None,
-        previous_hash=previous,
-        cause=_details(snapshot, cause, plan),
-    )
+    return {
+        "teammate_id": plan.teammate_id,
+        "changed_at": now,
+        "template_id": plan.assignment.template_id if rendered else None,
+        "template_version": plan.version if rendered else None,
+        "rule_id": plan.assignment.rule_id if rendered else None,
+        "reason": plan.assignment.reason.value,
+        "html": rendered.html if rendered else "",
+        "text": rendered.text if rendered else "",
+        "content_hash": rendered.content_hash if rendered else None,
+        "previous_hash": previous,
+        "cause": _details(snapshot, cause, plan),
+    }
 
 
-def _store_errors(session: Session, snapshot: _Snapshot, result: RerenderResult, plans: list[_Plan]) -> None:
+def _store_errors(session: Session, result: RerenderResult, plans: list[_Plan]) -> None:
     """Keep each refused template's error (one row per template); clear it once it renders again."""
     rendered_templates = {
         plan.assignment.template_id
