@@ -81,7 +81,7 @@ def test_full_page_preview_without_javascript_keeps_the_typed_text(
     assert "&lt;p&gt;typed {{ first_name }}&lt;/p&gt;</textarea>" in body
     assert "Showing your unsaved changes" in visible_text(response)
     assert "<p>typed Alex</p>" in _frames(response)[0]  # sample data when no teammate is chosen
-    assert "Preview as sample data" in visible_text(response)
+    assert "Preview with the data of sample data" in visible_text(response)
 
 
 class _Markup(HTMLParser):
