@@ -20,6 +20,7 @@ from webapp.extensions import db
 from webapp.fields.models import SmartField
 from webapp.rules import store
 from webapp.rules.evaluate import Operator
+from webapp.rules.impact import compute_impact
 from webapp.rules.models import AssignmentDefault, AssignmentRule
 from webapp.rules.signals import rules_changed
 
@@ -410,3 +411,23 @@ def test_manual_assignment_of_an_inactive_or_unknown_teammate(client: FlaskClien
     text = text_of(client.get(f"{BASE}/teammates/{org.people['Fay Gone']}"))
     assert "Inactive in Okta: no signature" in text and "gets no signature, whatever is chosen here" in text
     assert client.get(f"{BASE}/teammates/424242").status_code == 404
+
+
+def test_rules_changed_names_everyone_when_rules_changed_meanwhile(
+    app: Flask, client: FlaskClient, org: Org, sent: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If another admin changed the rules between the impact computation and the save, the changed
+    ids are unknown: `rules_changed` says anyone may be affected (None)."""
+
+    def then_someone_else_saves(**kwargs: Any) -> Any:
+        impact = compute_impact(**kwargs)
+        with db.session_scope() as session:
+            gen_rule(
+                session, "Meanwhile", org.standard, ("department", Operator.IS_NOT_EMPTY, ""), position=9
+            )
+        return impact
+
+    monkeypatch.setattr("webapp.rules.changes.compute_impact", then_someone_else_saves)
+    client.post(f"{BASE}/rules/new", data=sales_rule_form(org, action="save"))
+    assert {name for name, _ in rule_rows(app)} == {"Meanwhile", "Sales team"}
+    assert sent[-1]["teammate_ids"] is None
