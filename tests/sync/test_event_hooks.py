@@ -164,6 +164,7 @@ def test_genuine_event_runs_exactly_one_incremental_sync(synced: Connected, clie
     hook = hook_row(app)
     assert (hook.accepted_count, hook.refused_count) == (1, 0)
     assert hook.last_event_at is not None and hook.last_event_types == ["user.account.update_profile"]
+    assert "Okta event hook" in page_text(client.get("/sync/history"))
 
 
 def test_custom_header_name(synced: Connected, client: FlaskClient) -> None:
