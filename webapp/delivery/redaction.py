@@ -48,14 +48,25 @@ def redact_record(record: logging.LogRecord) -> None:
     if isinstance(args, tuple):
         record.args = tuple(_redact_value(value) for value in args)
     elif isinstance(args, Mapping):
-        # gunicorn's access log passes its atoms as a dict subclass that answers "-" for unknown
-        # keys; a copy of the same class keeps that behaviour.
+        changed = {key: new for key, value in args.items() if (new := _redact_value(value)) is not value}
+        if changed:
+            record.args = _with(args, changed)
+    if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+        # An exception's message may quote the path; handlers reuse `exc_text` once it is set.
+        text = logging.Formatter().formatException(record.exc_info)
+        if PRIVATE_PATH_PREFIX in text:
+            record.exc_text = redact(text)
+
+
+def _with(args: Mapping[str, Any], changed: Mapping[str, Any]) -> Mapping[str, Any]:
+    # gunicorn's access log passes its atoms as a dict subclass that answers "-" for unknown keys;
+    # a copy of the same class keeps that behaviour. Anything that can't be copied becomes a dict.
+    try:
         redacted = copy.copy(args)
-        for key, value in args.items():
-            new = _redact_value(value)
-            if new is not value:
-                redacted[key] = new  # type: ignore[index]
-        record.args = redacted
+        redacted.update(changed)  # type: ignore[attr-defined]
+    except (TypeError, AttributeError):
+        return {**args, **changed}
+    return redacted
 
 
 class _RedactingFactory:
