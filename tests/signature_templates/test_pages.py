@@ -146,3 +146,18 @@ def test_unknown_template_is_404(client: FlaskClient, signed_in: AuthActions) ->
     for path in ("/signatures/999", "/signatures/999/publish", "/signatures/999/compare"):
         assert client.get(path).status_code == 404
     assert client.post("/signatures/999/preview", data={"html": "x"}).status_code == 404
+
+
+def test_a_name_taken_at_the_same_moment_is_a_422_not_a_500(
+    app: Flask, client: FlaskClient, signed_in: AuthActions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If another admin takes the name between the check and the insert, the database's unique
+    constraint answers and the admin gets the form back with the message."""
+    make_template(app, name="Race")
+    other = make_template(app, name="Other")
+    monkeypatch.setattr(store, "name_taken", lambda **_: False)
+    created = client.post("/signatures/new", data={"name": "Race", "starter": "blank"})
+    assert created.status_code == 422 and "Another template already has this name" in visible_text(created)
+    saved = save(client, other, "<p>kept</p>", name="Race")
+    assert saved.status_code == 422  # type: ignore[attr-defined]
+    assert "&lt;p&gt;kept&lt;/p&gt;" in saved.get_data(as_text=True)  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, flash, g, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from webapp.audit.record import audit_request
 from webapp.extensions import db
@@ -41,6 +42,7 @@ PREVIEW_PAGE_CSP = (
     CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", "img-src 'self' data: https:")
     + "; style-src-attr 'unsafe-inline'"
 )
+TAKEN = "Another template already has this name (archived ones count too). Choose another name."
 _LINE_BREAKS = re.compile(r"[\t\r\n]")
 
 
@@ -69,6 +71,15 @@ def _preview_csp(response: Response) -> Response:
 def shows_preview() -> None:
     """Mark this response as one showing a signature preview iframe (see `PREVIEW_PAGE_CSP`)."""
     g.shows_signature_preview = True
+
+
+def use_read_only_session() -> None:
+    """Give this POST a session that only reads: a POST's session otherwise opens its transactions
+    with SQLite's `BEGIN IMMEDIATE` (the write lock), and previews arrive every half second of typing."""
+    current = g.pop("db_session", None)
+    if current is not None:
+        current.close()
+    g.db_session = db.new_session(writer=False)  # closed by the request's teardown like any other
 
 
 def get_template_or_404(template_id: int) -> SignatureTemplate:
@@ -168,11 +179,17 @@ def create() -> Response:
         db.session.rollback()
         kept = starter_key if starter else gallery.BLANK
         return _new_page(name=name[: MAX_TEMPLATE_NAME_LENGTH * 2], starter=kept, error=error, status=422)
-    template = store.create_template(
-        session=db.session, name=name, html=starter.html if starter else "", by=admin_email()
-    )
     origin = f"from “{starter.name}”" if starter else "blank"
-    audit_request("template.created", f"Created the signature template “{name}” ({origin})")  # commits
+    try:
+        template = store.create_template(
+            session=db.session, name=name, html=starter.html if starter else "", by=admin_email()
+        )
+        audit_request("template.created", f"Created the signature template “{name}” ({origin})")  # commits
+    except IntegrityError:  # the same name created at the same moment by another admin
+        db.session.rollback()
+        return _new_page(
+            name=name, starter=starter_key if starter else gallery.BLANK, error=TAKEN, status=422
+        )
     flash(f"Template “{name}” created. Edit it, then publish it when it is ready.", "success")
     return redirect_to(url_for("signature_templates.edit", template_id=template.id))
 
@@ -238,21 +255,15 @@ def save(template_id: int) -> Response:
     }
     if errors:
         db.session.rollback()
-        shows_preview()
-        teammate_id = preview.parse_teammate_choice(request.form.get("teammate_id"))
-        context = editor_context(
-            template,
-            name=name[: MAX_TEMPLATE_NAME_LENGTH * 2],
-            html=html,
-            teammate_id=teammate_id,
-            errors=errors,
-            unsaved=True,
-        )
-        return render(EDITOR, status=422, **context)
+        return _editor_error(template_id, name=name, html=html, errors=errors)
     publish_next = request.form.get("action") == "publish"
     if name != template.name or html != template.draft_html:
-        store.save_draft(session=db.session, template=template, name=name, html=html, by=admin_email())
-        audit_request("template.saved", f"Saved the draft of the signature template “{name}”")  # commits
+        try:
+            store.save_draft(session=db.session, template=template, name=name, html=html, by=admin_email())
+            audit_request("template.saved", f"Saved the draft of the signature template “{name}”")  # commits
+        except IntegrityError:  # the name was taken at the same moment by another admin
+            db.session.rollback()
+            return _editor_error(template_id, name=name, html=html, errors={"name": TAKEN})
         if not publish_next:
             flash("Draft saved. Teammates keep the published version until you publish.", "success")
     elif not publish_next:
@@ -263,14 +274,30 @@ def save(template_id: int) -> Response:
     return redirect_to(url_for("signature_templates.edit", template_id=template_id))
 
 
+def _editor_error(template_id: int, *, name: str, html: str, errors: dict[str, str]) -> Response:
+    """The editor again with what was typed and the errors next to the fields (422)."""
+    shows_preview()
+    template = get_template_or_404(template_id)  # reloaded: the failed save was rolled back
+    teammate_id = preview.parse_teammate_choice(request.form.get("teammate_id"))
+    context = editor_context(
+        template,
+        name=name[: MAX_TEMPLATE_NAME_LENGTH * 2],
+        html=html,
+        teammate_id=teammate_id,
+        errors=errors,
+        unsaved=True,
+    )
+    return render(EDITOR, status=422, **context)
+
+
 @bp.post(f"/<int(max={MAX_ID}):template_id>/preview")
 def preview_draft(template_id: int) -> Response:
     """Render the text in the editor (not saved) for the chosen teammate: htmx gets the preview
     region, a plain form the whole editor with the preview filled in. A refused template: 422."""
+    use_read_only_session()  # before the first query: a preview writes nothing
     template = get_template_or_404(template_id)
     html = request.form.get("html", "")
     teammate_id = preview.parse_teammate_choice(request.form.get("teammate_id"))
-    db.session.rollback()  # a preview writes nothing
     shows_preview()
     if wants_fragment():
         fields = known_fields(session=db.session)
