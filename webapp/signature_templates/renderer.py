@@ -195,9 +195,13 @@ def render_signature(
 
 def _context(values: Mapping[str, str]) -> dict[str, str]:
     """Only smart-field names, only plain `str` values (`str()` of a `Markup` is a plain str, so
-    nothing skips escaping), without control and bidi-override characters."""
+    nothing skips escaping), without control and bidi-override characters; a value longer than the
+    output limit is refused before it is copied around."""
     context = {key: "" if value is None else str(value) for key, value in values.items() if _valid_name(key)}
-    if _UNSAFE_CHARACTERS.search("\t".join(context.values())):
+    joined = "\t".join(context.values())
+    if len(joined) > MAX_OUTPUT_CHARS and max(map(len, context.values())) > MAX_OUTPUT_CHARS:
+        raise TemplateRefused(f"A value is over {MAX_OUTPUT_CHARS:,} characters: the signature would be too.")
+    if _UNSAFE_CHARACTERS.search(joined):
         context = {key: _UNSAFE_CHARACTERS.sub("", value) for key, value in context.items()}
     return context
 
