@@ -166,3 +166,18 @@ def test_impact_lists_changed_teammates_by_name_and_ignores_the_inactive(app: Fl
         row.before.template_id == org.sales and row.after.template_id == org.standard
         for row in impact.changed
     )
+
+
+def test_assume_published_previews_a_first_publish(app: Flask) -> None:
+    """`assume_published` counts a never-published template as published (a publish preview): the
+    rule pointing at it matches, ahead of the rules and default below it."""
+    org = seed_org(app)
+    with app.app_context(), db.session_scope() as session:
+        rule_id = gen_rule(session, "Drafty", org.draft, ("department", Operator.IS, "Sales"), position=1)
+        store.set_default(session=session, template_id=org.standard, admin_email=None)
+    ada = org.people["Ada Sales"]
+    with app.app_context(), db.session_scope(writer=False) as session:
+        now = assignments_for(session=session, teammate_ids=[ada])[ada]
+        then = assignments_for(session=session, teammate_ids=[ada], assume_published=[org.draft])[ada]
+    assert now == Assignment(org.standard, AssignmentReason.DEFAULT)
+    assert then == Assignment(org.draft, AssignmentReason.RULE, rule_id, "Drafty")

@@ -244,10 +244,10 @@ class RuleSet:
         )
 
 
-def current_rule_set(*, session: Session) -> RuleSet:
+def current_rule_set(*, session: Session, assume_published: Collection[int] = ()) -> RuleSet:
     """The stored rules (in priority order), default and manual assignments, resolved against the
-    templates that can be assigned right now."""
-    published = assignable_templates(session=session)
+    templates that can be assigned right now (plus `assume_published`: a publish preview)."""
+    published = set(assignable_templates(session=session)) | set(assume_published)
     rows = session.execute(
         select(AssignmentRule).order_by(col(AssignmentRule.position), col(AssignmentRule.id))
     )
@@ -322,12 +322,18 @@ def assign_all(
     }
 
 
-def assignments_for(*, session: Session, teammate_ids: Collection[int] | None) -> dict[int, Assignment]:
+def assignments_for(
+    *, session: Session, teammate_ids: Collection[int] | None, assume_published: Collection[int] = ()
+) -> dict[int, Assignment]:
     """The assignment of each teammate (every teammate when `teammate_ids` is None), in a few
-    queries whatever their number; unknown ids are left out."""
+    queries whatever their number; unknown ids are left out.
+
+    `assume_published`: template ids to count as published (what publishing a template for the
+    first time would do: rules pointing at it start to match).
+    """
     activity = teammate_activity(session=session, teammate_ids=teammate_ids)
     active_ids = sorted(teammate_id for teammate_id, active in activity.items() if active)
-    rule_set = current_rule_set(session=session)
+    rule_set = current_rule_set(session=session, assume_published=assume_published)
     keys = tested_keys(rule_set)
     values = rule_values(session=session, teammate_ids=active_ids, keys=keys) if active_ids and keys else {}
     return assign_all(rule_set, activity, values)
