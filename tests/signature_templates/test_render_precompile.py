@@ -61,6 +61,8 @@ def test_simple_selectors_are_inlined_once_with_identical_output() -> None:
         "<style>td { color: red }</style><a href={{ website }}>x</a>" + BODY,
         "<style>td { color: {{ color }} }</style>" + BODY,
         "<style>td { color: red }</style><title>{{ first_name }}</title>" + BODY,
+        "<style>p { color: red }</style>{% if job_title %}<p class='x'>{% endif %}hello" + BODY,  # no </p>
+        "<style>td { color: red }</style><svg><text>{{ first_name }}</text></svg>" + BODY,
     ],
 )
 def test_value_dependent_styles_are_inlined_at_each_render(template: str) -> None:

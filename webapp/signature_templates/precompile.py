@@ -13,13 +13,18 @@ inlined, the constructs are put back. That holds when:
   attributes, unquoted attribute values, the `<style>` block, raw-text elements);
 - the `<style>` block is outside every `{% if %}`.
 
+- the serializer adds no end tag the template leaves out (one behind an `{% if %}` could stand
+  alone in some renders), and there is no SVG or MathML (parsed by other rules).
+
 Anything else falls back to inlining each rendered signature. As a last guard the two ways are
-compared on sample values (all empty, all filled) and the fast one is kept only if they agree.
+compared on sample values (all empty, all filled, each field alone empty) and the fast one is kept
+only if they agree.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from html.parser import HTMLParser
 
@@ -38,8 +43,12 @@ _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _RULE = re.compile(r"([^{}]*)\{[^{}]*\}")
 VALUE_DEPENDENT_ATTRIBUTES = frozenset({"class", "id", "style"})
 RAW_TEXT_ELEMENTS = frozenset(
-    {"style", "script", "title", "textarea", "xmp", "iframe", "noembed", "noframes"}
+    {"style", "script", "title", "textarea", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext"}
 )
+_FOREIGN = re.compile(r"<(?:svg|math)\b", re.I)  # foreign content parses by other rules
+_END_TAG = re.compile(r"</([a-zA-Z][a-zA-Z0-9]*)")
+# End tags css-inline's serializer adds to any document.
+_ADDED_BY_SERIALIZER = frozenset({"html", "head", "body", "tbody"})
 
 
 class _Placement(HTMLParser):
@@ -121,7 +130,7 @@ def style_in_condition(source: str) -> bool:
 def inline_source(source: str, *, agree: Callable[[str], bool]) -> str | None:
     """`source` with its `<style>` blocks inlined and removed, or None when that could depend on
     the values (see the module's docstring). `agree(inlined)` compares both ways on samples."""
-    if OPEN in source or CLOSE in source or style_in_condition(source):
+    if OPEN in source or CLOSE in source or _FOREIGN.search(source) or style_in_condition(source):
         return None
     constructs: list[str] = []
 
@@ -145,9 +154,17 @@ def inline_source(source: str, *, agree: Callable[[str], bool]) -> str | None:
     except (css_inline.InlineError, ValueError):
         return None
     restored, count = _restore(inlined, constructs)
-    if count != len(constructs):
+    if count != len(constructs) or _adds_end_tags(tokenized, inlined):
         return None
     return restored if agree(restored) else None
+
+
+def _adds_end_tags(before: str, after: str) -> bool:
+    """Whether the serializer closed an element the template leaves open (`<p>` without `</p>`):
+    behind an `{% if %}`, such an added end tag could stand alone in some renders."""
+    written = Counter(name.lower() for name in _END_TAG.findall(before))
+    serialized = Counter(name.lower() for name in _END_TAG.findall(after))
+    return any(serialized[name] > written[name] for name in serialized if name not in _ADDED_BY_SERIALIZER)
 
 
 def _restore(inlined: str, constructs: list[str]) -> tuple[str, int]:

@@ -39,6 +39,7 @@ CLOCK_EVERY = 32
 GMAIL_MAX_CHARS = 10_000  # Gmail's signature limit, in characters of HTML (PITFALLS §6.6)
 CACHE_SIZE = 64
 SAMPLE_BASE_URL = "https://signet.invalid"
+SAMPLE_FIELDS = 40  # fields tried empty one at a time when checking a compile-time inlining
 
 # Warning codes (`TemplateWarning.code`).
 UNKNOWN_PLACEHOLDER = "unknown_placeholder"
@@ -157,13 +158,15 @@ def _compile(source: str, digest: str) -> CompiledTemplate | TemplateRefused:
 
 def _agree(compiled: CompiledTemplate, inlined_source: str) -> bool:
     """Whether the template inlined at compile time renders exactly like `compiled` inlined after
-    each render, for sample values (all empty, all filled)."""
+    each render, for sample values (all empty, all filled, each field alone empty)."""
+    filled = dict.fromkeys(compiled.names, "Sample value")
+    samples = [dict.fromkeys(compiled.names, ""), filled]
+    samples += [{**filled, name: ""} for name in sorted(compiled.names)[:SAMPLE_FIELDS]]
     try:
         precompiled = replace(
             compiled, template=_ENVIRONMENT.from_string(inlined_source), inline_when_rendering=False
         )
-        for sample in ("", "Sample value"):
-            values = dict.fromkeys(compiled.names, sample)
+        for values in samples:
             if render_signature(compiled, values, base_url=SAMPLE_BASE_URL) != render_signature(
                 precompiled, values, base_url=SAMPLE_BASE_URL
             ):
