@@ -219,3 +219,16 @@ def test_restoring_a_version_copies_it_into_the_draft_without_publishing(
     assert latest is not None and latest.number == 2
     assert "template.restored" in _actions(app)
     assert client.post(f"/signatures/{template_id}/versions/7/restore").status_code == 404
+
+
+def test_publish_review_lists_at_most_fifty_names(
+    app: Flask, client: FlaskClient, signed_in: AuthActions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of affected teammates: the count is exact, the page names the first 50 only."""
+    monkeypatch.setattr(impact, "_provider", [])
+    names = [f"Person {number:04d}" for number in range(1200)]
+    impact.register_publish_impact(lambda session, template_id, html: PublishImpact(len(names), names))
+    template_id = make_template(app)
+    text = visible_text(client.get(f"/signatures/{template_id}/publish"))
+    assert "changes the signature of 1200 teammates" in text
+    assert "Person 0049" in text and "Person 0050" not in text and "and 1150 more." in text

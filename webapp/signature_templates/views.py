@@ -42,6 +42,8 @@ PREVIEW_PAGE_CSP = (
     CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", "img-src 'self' data: https:")
     + "; style-src-attr 'unsafe-inline'"
 )
+# Names listed on the publish review (the count covers everyone).
+IMPACT_NAMES_SHOWN = 50
 TAKEN = "Another template already has this name (archived ones count too). Choose another name."
 _LINE_BREAKS = re.compile(r"[\t\r\n]")
 
@@ -55,6 +57,7 @@ def init_app(app: Flask) -> None:
         SAMPLE_TEAMMATE=preview.SAMPLE,
         MAX_TEMPLATE_LENGTH=MAX_TEMPLATE_LENGTH,
         MAX_TEMPLATE_NAME_LENGTH=MAX_TEMPLATE_NAME_LENGTH,
+        IMPACT_NAMES_SHOWN=IMPACT_NAMES_SHOWN,
     )
 
 
