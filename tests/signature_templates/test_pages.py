@@ -161,3 +161,21 @@ def test_a_name_taken_at_the_same_moment_is_a_422_not_a_500(
     saved = save(client, other, "<p>kept</p>", name="Race")
     assert saved.status_code == 422  # type: ignore[attr-defined]
     assert "&lt;p&gt;kept&lt;/p&gt;" in saved.get_data(as_text=True)  # type: ignore[attr-defined]
+
+
+def test_saving_keeps_previewing_the_same_teammate(
+    app: Flask, client: FlaskClient, signed_in: AuthActions
+) -> None:
+    """After Save draft, the editor previews the teammate chosen before saving."""
+    from tests.teammates.factories import gen_teammate
+
+    with app.app_context(), db.session_scope() as session:
+        teammate_id = gen_teammate(session, name="Grace Hopper").id
+    template_id = make_template(app)
+    response = client.post(
+        f"/signatures/{template_id}",
+        data={"name": "Sales", "html": "<p>{{ email }}</p>", "action": "save", "teammate_id": teammate_id},
+    )
+    assert response.headers["Location"] == f"/signatures/{template_id}?teammate={teammate_id}"
+    editor = client.get(response.headers["Location"])
+    assert f'<option value="{teammate_id}" selected>Grace Hopper</option>' in page_text(editor)

@@ -274,7 +274,9 @@ def save(template_id: int) -> Response:
         flash("Nothing changed since the last save.", "info")
     if publish_next:
         return redirect_to(url_for("signature_templates.publish", template_id=template_id))
-    return redirect_to(url_for("signature_templates.edit", template_id=template_id))
+    # The editor comes back previewing the same teammate.
+    teammate_id = preview.parse_teammate_choice(request.form.get("teammate_id"))
+    return redirect_to(url_for("signature_templates.edit", template_id=template_id, teammate=teammate_id))
 
 
 def _editor_error(template_id: int, *, name: str, html: str, errors: dict[str, str]) -> Response:
