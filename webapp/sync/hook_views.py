@@ -22,7 +22,7 @@ from webapp.crypto import SecretUnreadableError
 from webapp.db import utcnow
 from webapp.extensions import csrf, db
 from webapp.rendering import base_url, redirect_to, render, wants_fragment
-from webapp.security import client_ip, public
+from webapp.security import ERROR_MESSAGES, client_ip, public, render_error
 from webapp.sync import hooks
 from webapp.sync.hooks import HookRequestError
 
@@ -175,13 +175,13 @@ def _plain(status: int, body: dict[str, Any] | None = None) -> Response:
 def okta_verify() -> Response:
     """Okta's one-time verification: echo `X-Okta-Verification-Challenge` as `{"verification": ...}`.
 
-    Only while the hook is on (404 otherwise, and without a challenge). Changes nothing.
+    Only while the hook is on (a 404 page otherwise, and without a challenge). Changes nothing.
     """
     hook = hooks.get_hook(session=db.session)
     challenge = hooks.valid_challenge(request.headers.get(hooks.CHALLENGE_HEADER))
     db.session.rollback()
     if hook is None or not hook.enabled or challenge is None:
-        return _plain(404, {"error": "not_found"})
+        return render_error(404, ERROR_MESSAGES[404])  # a page: browsers land here too
     return _plain(200, {"verification": challenge})
 
 
