@@ -13,6 +13,7 @@ from tests.signature_templates.hostile import (
     VALUES_TEMPLATE,
     assert_inert,
 )
+from webapp.signature_templates import renderer
 from webapp.signature_templates.renderer import TemplateRefused, compile_template, render_signature
 from webapp.signature_templates.sandbox import MAX_OUTPUT_CHARS
 
@@ -112,3 +113,10 @@ def test_values_with_keys_that_are_not_field_names_are_ignored() -> None:
         "<p>{{ a }}</p>", {"a": "ok", "__class__": "x", "Self": "y"}, base_url=BASE_URL
     )
     assert rendered.text == "ok"
+
+
+def test_render_time_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the CPU-time budget the render stops with a refusal (budget set to nothing here)."""
+    monkeypatch.setattr(renderer, "MAX_RENDER_SECONDS", -1.0)
+    with pytest.raises(TemplateRefused, match="CPU time"):
+        render_signature("{{ a }}<br>" * 100, {"a": "x"}, base_url=BASE_URL)
