@@ -16,21 +16,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import insert, union, update
-from sqlalchemy import select as select_columns
-from sqlmodel import Session, col, delete, select
+from sqlalchemy import union
+from sqlmodel import Session, col, select
 
-from webapp.db import utcnow
 from webapp.extensions import db
 from webapp.fields.values import FieldValues, teammate_field_values
 from webapp.rules.evaluate import Assignment, assignments_for
 from webapp.signature_templates.models import SignatureTemplate, TemplateVersion
 from webapp.signature_templates.renderer import (
-    RenderedSignature,
     TemplateRefused,
     compile_template,
     placeholders,
@@ -43,8 +39,11 @@ from webapp.signatures.models import (
     MESSAGE_MAX_LENGTH,
     CauseKind,
     Signature,
-    SignatureChange,
-    SignatureRenderError,
+)
+from webapp.signatures.persist import write_batch
+from webapp.signatures.plans import Plan, Snapshot
+from webapp.signatures.plans import (
+    RerenderResult as RerenderResult,  # re-exported: the contract names it here
 )
 from webapp.signatures.signals import signatures_changed
 from webapp.teammates.models import Teammate, TeammateChange
@@ -52,49 +51,8 @@ from webapp.teammates.models import Teammate, TeammateChange
 log = logging.getLogger(__name__)
 
 RERENDER_BATCH = 500
-# Render NULLs in bulk INSERTs, so a batch is one multi-row statement (as the sync writer does).
-ONE_BATCH = {"render_nulls": True}
 _serial = threading.RLock()
 _NO_VALUES = FieldValues(values={}, missing=frozenset())
-
-
-@dataclass
-class RerenderResult:
-    """What one `rerender` did: signatures rendered, changed (hash differs, new or removed), removed,
-    and teammates whose template failed to render (they keep their previous signature)."""
-
-    rendered: int = 0
-    changed: int = 0
-    removed: int = 0
-    failed: int = 0
-    changed_ids: set[int] = field(default_factory=set)
-    errors: dict[int, tuple[int, str, int]] = field(default_factory=dict)  # template -> version, message, n
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """Everything a batch needs, read in one read transaction."""
-
-    assignments: dict[int, Assignment]
-    versions: dict[int, TemplateVersion]
-    names: dict[int, str]
-    current: dict[int, Signature]
-    values: dict[int, FieldValues]
-    okta: dict[int, OktaDetails]
-    uses: dict[int, frozenset[str]]  # template id -> smart-field keys its published version uses
-    to_render: list[int]
-    to_remove: list[int]
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """One teammate's outcome: a new rendering, or the removal of their signature."""
-
-    teammate_id: int
-    assignment: Assignment
-    version: int | None = None
-    rendered: RenderedSignature | None = None
-    missing: tuple[str, ...] = ()
 
 
 def render_count(app: Flask | None = None) -> int:
@@ -153,13 +111,13 @@ def _rerender_batch(app: Flask, batch: list[int], cause: Cause, result: Rerender
     if not plans and not result.errors:
         return
     with db.session_scope(writer=True) as session:
-        changed = _write(session, plans, snapshot, cause, result)
+        changed = write_batch(session, plans, snapshot, cause, result)
     result.changed_ids |= changed
     if changed:
         signatures_changed.send(app, teammate_ids=frozenset(changed))
 
 
-def _read(session: Session, batch: list[int], cause: Cause) -> _Snapshot:
+def _read(session: Session, batch: list[int], cause: Cause) -> Snapshot:
     assignments = assignments_for(session=session, teammate_ids=batch)
     current = store.current_signatures(session=session, teammate_ids=batch)
     wanted = {a.template_id for a in assignments.values() if a.template_id is not None}
@@ -180,7 +138,7 @@ def _read(session: Session, batch: list[int], cause: Cause) -> _Snapshot:
     named = wanted | {signature.template_id for signature in current.values()}
     names = _template_names(session, named)
     okta = _okta_details(session, cause, to_render + to_remove)
-    return _Snapshot(assignments, versions, names, current, values, okta, uses, to_render, to_remove)
+    return Snapshot(assignments, versions, names, current, values, okta, uses, to_render, to_remove)
 
 
 def _needs_render(
@@ -230,11 +188,11 @@ def _okta_details(session: Session, cause: Cause, teammate_ids: Sequence[int]) -
     return {teammate_id: merge_okta_rows(changes) for teammate_id, changes in grouped.items()}
 
 
-def _render(app: Flask, snapshot: _Snapshot, result: RerenderResult) -> list[_Plan]:
+def _render(app: Flask, snapshot: Snapshot, result: RerenderResult) -> list[Plan]:
     """Render outside any transaction; refused templates are noted in `result.errors`."""
     base_url: str = app.config["BASE_URL"]
     compiled: dict[int, Any] = {}
-    plans: list[_Plan] = []
+    plans: list[Plan] = []
     rendered = 0
     for teammate_id in snapshot.to_render:
         assignment = snapshot.assignments[teammate_id]
@@ -250,9 +208,9 @@ def _render(app: Flask, snapshot: _Snapshot, result: RerenderResult) -> list[_Pl
             continue
         rendered += 1
         missing = tuple(sorted(values.missing & snapshot.uses.get(version.template_id, frozenset())))
-        plans.append(_Plan(teammate_id, assignment, version.number, signature, missing))
+        plans.append(Plan(teammate_id, assignment, version.number, signature, missing))
     for teammate_id in snapshot.to_remove:
-        plans.append(_Plan(teammate_id, snapshot.assignments[teammate_id]))
+        plans.append(Plan(teammate_id, snapshot.assignments[teammate_id]))
     result.rendered += rendered
     app.extensions.setdefault("signet_signature_renders", _Counter()).add(rendered)
     return plans
@@ -263,166 +221,6 @@ def _note_error(result: RerenderResult, version: TemplateVersion, error: Templat
     _, _, count = result.errors.get(version.template_id, (version.number, message, 0))
     result.errors[version.template_id] = (version.number, message, count + 1)
     result.failed += 1
-
-
-def _details(snapshot: _Snapshot, cause: Cause, plan: _Plan) -> dict[str, Any]:
-    """The cause as stored for one teammate: the event, their Okta changes, what they were assigned."""
-    details = cause.to_json()
-    assignment = plan.assignment
-    details["reason"] = assignment.reason.value
-    if assignment.template_id is not None:
-        details["assigned_template_id"] = assignment.template_id
-        details["assigned_template_name"] = snapshot.names.get(assignment.template_id, "")
-    if assignment.rule_id is not None:
-        details["assigned_rule_id"] = assignment.rule_id
-        details["assigned_rule_name"] = assignment.rule_name
-    okta = snapshot.okta.get(plan.teammate_id)
-    if okta is not None:
-        if okta.changes:
-            details["okta_changes"] = {name: list(values) for name, values in okta.changes.items()}
-        if okta.events:
-            details["okta_events"] = list(okta.events)
-        if okta.status is not None:
-            details["okta_status"] = list(okta.status)
-    previous = snapshot.current.get(plan.teammate_id)
-    if previous is not None:
-        details["previous_template_name"] = snapshot.names.get(previous.template_id, "")
-    return details
-
-
-def _write(
-    session: Session, plans: list[_Plan], snapshot: _Snapshot, cause: Cause, result: RerenderResult
-) -> set[int]:
-    """Store the batch's outcome in bulk statements, comparing with the hashes stored now (another
-    process may have written since the read)."""
-    fresh = {
-        row.teammate_id: row
-        for row in session.execute(
-            select_columns(
-                col(Signature.id),
-                col(Signature.teammate_id),
-                col(Signature.content_hash),
-                col(Signature.template_id),
-                col(Signature.template_version),
-                col(Signature.rule_id),
-                col(Signature.reason),
-                col(Signature.missing_fields),
-                col(Signature.rendered_at),
-            ).where(col(Signature.teammate_id).in_([plan.teammate_id for plan in plans]))
-        ).all()
-    }
-    now = utcnow()
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    deletes: list[int] = []
-    history: list[dict[str, Any]] = []
-    for plan in plans:
-        current = fresh.get(plan.teammate_id)
-        if plan.rendered is None:
-            if current is not None:
-                deletes.append(current.id)
-                history.append(_change(plan, snapshot, cause, now, previous=current.content_hash))
-            continue
-        if current is None:
-            inserts.append({"teammate_id": plan.teammate_id, **_signature_values(plan, rendered_at=now)})
-        elif current.content_hash != plan.rendered.content_hash:
-            updates.append({"id": current.id, **_signature_values(plan, rendered_at=now)})
-        else:
-            if _metadata_differs(current, plan):  # same content: kept current without a history row
-                updates.append({"id": current.id, **_signature_values(plan, rendered_at=current.rendered_at)})
-            continue
-        history.append(
-            _change(plan, snapshot, cause, now, previous=current.content_hash if current else None)
-        )
-    if deletes:
-        session.execute(delete(Signature).where(col(Signature.id).in_(deletes)))
-    if inserts:
-        session.execute(insert(Signature), inserts, execution_options=ONE_BATCH)
-    if updates:
-        session.execute(update(Signature), updates)
-    if history:
-        session.execute(insert(SignatureChange), history, execution_options=ONE_BATCH)
-    result.changed += len(history)
-    result.removed += len(deletes)
-    _store_errors(session, result, plans)
-    return {row["teammate_id"] for row in history}
-
-
-def _signature_values(plan: _Plan, *, rendered_at: Any) -> dict[str, Any]:
-    """A `Signature` row's columns for this plan (all but id and teammate)."""
-    assert plan.rendered is not None and plan.assignment.template_id is not None and plan.version is not None
-    return {
-        "template_id": plan.assignment.template_id,
-        "template_version": plan.version,
-        "rule_id": plan.assignment.rule_id,
-        "reason": plan.assignment.reason.value,
-        "html": plan.rendered.html,
-        "text": plan.rendered.text,
-        "content_hash": plan.rendered.content_hash,
-        "rendered_at": rendered_at,
-        "missing_fields": list(plan.missing),
-        "missing_count": len(plan.missing),
-    }
-
-
-def _metadata_differs(current: Any, plan: _Plan) -> bool:
-    """Same content, but another version, rule, reason or missing fields."""
-    return (
-        current.template_id,
-        current.template_version,
-        current.rule_id,
-        current.reason,
-        list(current.missing_fields or []),
-    ) != (
-        plan.assignment.template_id,
-        plan.version,
-        plan.assignment.rule_id,
-        plan.assignment.reason.value,
-        list(plan.missing),
-    )
-
-
-def _change(
-    plan: _Plan, snapshot: _Snapshot, cause: Cause, now: Any, *, previous: str | None
-) -> dict[str, Any]:
-    """A `SignatureChange` row: what the signature became (nothing when removed) and why."""
-    rendered = plan.rendered
-    return {
-        "teammate_id": plan.teammate_id,
-        "changed_at": now,
-        "template_id": plan.assignment.template_id if rendered else None,
-        "template_version": plan.version if rendered else None,
-        "rule_id": plan.assignment.rule_id if rendered else None,
-        "reason": plan.assignment.reason.value,
-        "html": rendered.html if rendered else "",
-        "text": rendered.text if rendered else "",
-        "content_hash": rendered.content_hash if rendered else None,
-        "previous_hash": previous,
-        "cause": _details(snapshot, cause, plan),
-    }
-
-
-def _store_errors(session: Session, result: RerenderResult, plans: list[_Plan]) -> None:
-    """Keep each refused template's error (one row per template); clear it once it renders again."""
-    rendered_templates = {
-        plan.assignment.template_id
-        for plan in plans
-        if plan.rendered is not None and plan.assignment.template_id is not None
-    }
-    cleared = sorted(template_id for template_id in rendered_templates if template_id not in result.errors)
-    if cleared:
-        session.exec(delete(SignatureRenderError).where(col(SignatureRenderError.template_id).in_(cleared)))
-    for template_id, (version, message, count) in result.errors.items():
-        row = session.exec(
-            select(SignatureRenderError).where(col(SignatureRenderError.template_id) == template_id)
-        ).first() or SignatureRenderError(template_id=template_id, template_version=version, message=message)
-        row.template_version, row.message, row.teammate_count, row.occurred_at = (
-            version,
-            message,
-            count,
-            utcnow(),
-        )
-        session.add(row)
 
 
 def chunks(ids: Sequence[int], size: int = RERENDER_BATCH) -> Iterator[list[int]]:
