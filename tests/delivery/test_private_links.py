@@ -253,6 +253,19 @@ def test_create_links_for_everyone_adds_only_missing_ones(client: FlaskClient, a
     assert "Every active teammate already has a link." in visible_text(client.get("/delivery/"))
 
 
+def test_create_links_for_everyone_racing_another_admin(
+    client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If a teammate got a link between the read and the write, nothing is half-created: a notice, no 500."""
+    teammate_id = _teammate(app)
+    existing = _issue(client, teammate_id)
+    monkeypatch.setattr(links, "teammates_without_link", lambda session: [teammate_id])
+    response = client.post("/delivery/links")
+    assert response.status_code == 303
+    assert "Try again." in visible_text(client.get("/delivery/"))
+    assert links_on(client.get(f"/teammates/{teammate_id}")) == [existing]
+
+
 def test_csv_export_lists_every_active_link(client: FlaskClient, app: Flask) -> None:
     """The CSV has name, email and link for each active link, formula-safe, not cacheable, audited."""
     _teammate(app, name="Ada Lovelace", email="ada@acme.example")

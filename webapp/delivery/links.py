@@ -14,7 +14,7 @@ import hashlib
 import math
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,32 +121,45 @@ def count_active_teammates(*, session: Session) -> int:
     return int(session.exec(statement).one())
 
 
-def create_missing_links(*, session: Session, box: SecretBox, created_by: str | None) -> int:
-    """Give every active teammate without a link one; returns how many were created."""
+def teammates_without_link(*, session: Session) -> list[int]:
+    """Ids of active teammates who have no link, in id order."""
     statement = (
         select(Teammate.id)
         .outerjoin(PrivateLink, col(PrivateLink.teammate_id) == col(Teammate.id))
         .where(col(Teammate.active).is_(True), col(PrivateLink.id).is_(None))
         .order_by(col(Teammate.id))
     )
-    missing = [teammate_id for teammate_id in session.exec(statement).all() if teammate_id is not None]
+    return [teammate_id for teammate_id in session.exec(statement).all() if teammate_id is not None]
+
+
+def prepare_links(
+    *, teammate_ids: Sequence[int], box: SecretBox, created_by: str | None
+) -> list[dict[str, Any]]:
+    """New link rows (token digest and ciphertext) for `teammate_ids`; pure, so the encryption can run
+    with no transaction open (PITFALLS 7.1)."""
     now = utcnow()
     author = created_by[:254] if created_by else None
-    for start in range(0, len(missing), INSERT_BATCH):
-        rows = []
-        for teammate_id in missing[start : start + INSERT_BATCH]:
-            token = new_token()
-            rows.append(
-                {
-                    "teammate_id": teammate_id,
-                    "token_digest": token_digest(token),
-                    "token_ciphertext": box.encrypt(token),
-                    "created_at": now,
-                    "created_by": author,
-                }
-            )
-        session.execute(insert(PrivateLink), rows)
-    return len(missing)
+    rows = []
+    for teammate_id in teammate_ids:
+        token = new_token()
+        rows.append(
+            {
+                "teammate_id": teammate_id,
+                "token_digest": token_digest(token),
+                "token_ciphertext": box.encrypt(token),
+                "created_at": now,
+                "created_by": author,
+            }
+        )
+    return rows
+
+
+def insert_links(*, session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert prepared link rows in batches; returns how many. A teammate who got a link meanwhile
+    makes it fail on the unique teammate id (IntegrityError), never a second link."""
+    for start in range(0, len(rows), INSERT_BATCH):
+        session.execute(insert(PrivateLink), list(rows[start : start + INSERT_BATCH]))
+    return len(rows)
 
 
 @dataclass(frozen=True)

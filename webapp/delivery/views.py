@@ -102,10 +102,12 @@ def index() -> Response:
 @bp.post("/links")
 def create_all() -> Response:
     """Create a link for every active teammate who has none (existing links are kept)."""
+    # Read, encrypt with no transaction open, then write briefly (PITFALLS 7.1).
+    with db.session_scope(writer=False) as reading:
+        missing = links.teammates_without_link(session=reading)
+    rows = links.prepare_links(teammate_ids=missing, box=secret_box(), created_by=current_user.email)
     try:
-        created = links.create_missing_links(
-            session=db.session, box=secret_box(), created_by=current_user.email
-        )
+        created = links.insert_links(session=db.session, rows=rows)
     except IntegrityError:  # another admin did the same at the same moment
         db.session.rollback()
         flash("Links were being created at the same time elsewhere. Try again.", "error")
