@@ -16,6 +16,7 @@ from tests.teammates.factories import gen_many_teammates
 from webapp.extensions import db
 from webapp.fields.models import SmartField
 from webapp.rules import store
+from webapp.rules.choices import template_catalog
 from webapp.rules.evaluate import Assignment, AssignmentReason, Operator, assignments_for, current_rule_set
 from webapp.rules.impact import compute_impact
 from webapp.rules.models import ManualAssignment
@@ -45,22 +46,35 @@ def test_rules_default_and_inactive_on_stored_data(app: Flask) -> None:
     assert found["Fay Gone"] == Assignment(None, AssignmentReason.INACTIVE)
 
 
-def test_unpublished_and_archived_templates_are_skipped(app: Flask) -> None:
-    """A rule, default or manual choice naming a never-published or archived template is passed over."""
+def test_unpublished_templates_are_skipped_archived_ones_keep_working(app: Flask) -> None:
+    """A rule, default or manual choice naming a never-published template is passed over; one naming
+    an archived template keeps working (archiving promises so), though it is no longer offered."""
     org = seed_org(app)
     with app.app_context(), db.session_scope() as session:
         archived = gen_template(session, "Old", archived=True)
         gen_rule(session, "Drafty", org.draft, ("department", Operator.IS, "Sales"), position=1)
-        gen_rule(session, "Retired", archived, ("department", Operator.IS, "Sales"), position=2)
-        vp = gen_rule(session, "VPs", org.standard, ("job_title", Operator.STARTS_WITH, "vp"), position=3)
+        vp = gen_rule(session, "VPs", org.standard, ("job_title", Operator.STARTS_WITH, "vp"), position=2)
         store.set_default(session=session, template_id=org.draft, admin_email=None)
         store.set_manual(
             session=session, teammate_id=org.people["Dee Eng"], template_id=archived, admin_email=None
         )
+        store.set_manual(
+            session=session, teammate_id=org.people["Eve Blank"], template_id=org.draft, admin_email=None
+        )
     found = reasons(app, org)
-    assert found["Ada Sales"] == Assignment(None, AssignmentReason.NONE)
+    assert found["Ada Sales"] == Assignment(None, AssignmentReason.NONE)  # rule and default skipped
     assert found["Bob Sales"] == Assignment(org.standard, AssignmentReason.RULE, vp, "VPs")
-    assert found["Dee Eng"] == Assignment(None, AssignmentReason.NONE)  # manual ignored, no default
+    assert found["Dee Eng"] == Assignment(archived, AssignmentReason.MANUAL)
+    assert found["Eve Blank"] == Assignment(None, AssignmentReason.NONE)  # manual skipped: rules decide
+    with app.app_context(), db.session_scope(writer=False) as session:
+        catalog = template_catalog(session=session)
+    assert catalog.assignable() == {org.sales: "Sales", org.standard: "Standard"}
+    assert catalog.choices(archived) == {
+        org.sales: "Sales",
+        org.standard: "Standard",
+        archived: "Old (archived)",
+    }
+    assert catalog.choices(org.draft) == catalog.assignable()
 
 
 def test_condition_on_a_removed_smart_field_never_matches(app: Flask) -> None:

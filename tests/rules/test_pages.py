@@ -13,9 +13,10 @@ from flask.testing import FlaskClient
 from sqlmodel import select
 
 from tests.helpers import page_text, visible_text
-from tests.rules.factories import Org, gen_rule, seed_org
+from tests.rules.factories import Org, gen_rule, gen_template, seed_org
 from tests.teammates.factories import gen_many_teammates
 from webapp.audit.models import AuditEvent
+from webapp.db import utcnow
 from webapp.extensions import db
 from webapp.fields.models import SmartField
 from webapp.rules import store
@@ -23,6 +24,7 @@ from webapp.rules.evaluate import Operator
 from webapp.rules.impact import compute_impact
 from webapp.rules.models import AssignmentDefault, AssignmentRule
 from webapp.rules.signals import rules_changed
+from webapp.signature_templates.models import SignatureTemplate
 
 pytestmark = pytest.mark.usefixtures("signed_in")
 BASE = "/signatures/assignments"
@@ -215,8 +217,14 @@ def test_back_to_edit_keeps_the_values(client: FlaskClient, org: Org) -> None:
         ({"op": "is any of", "value": " , "}, "Type one or more values, separated by commas"),
         ({"name": " "}, "Give the rule a name"),
         ({"name": "x" * 101}, "Keep the name under 100 characters"),
-        ({"template": "999"}, "That template has no published version"),
-        ({"template": "draft"}, "That template has no published version"),
+        (
+            {"template": "999"},
+            "That template can't be given: it has no published version, or it is archived.",
+        ),
+        (
+            {"template": "draft"},
+            "That template can't be given: it has no published version, or it is archived.",
+        ),
         ({"template": ""}, "Choose the template this rule gives."),
         ({"value": "v" * 201}, "Keep each value under 200 characters."),
         ({"action": "explode"}, "That button is not one of this form's"),
@@ -353,7 +361,7 @@ def test_default_template_previews_then_saves(
     assert "5 teammates change signature" in text and "Ada Sales: Standard → No signature" in text
     for bad in (str(org.draft), "999", "abc", "9" * 40):
         response = client.post(f"{BASE}/default", data={"template": bad, "action": "save"})
-        assert response.status_code == 422 and "has no published version" in text_of(response)
+        assert response.status_code == 422 and "can't be given" in text_of(response)
 
 
 def test_preview_names_at_most_fifty(app: Flask, client: FlaskClient, org: Org) -> None:
@@ -431,3 +439,22 @@ def test_rules_changed_names_everyone_when_rules_changed_meanwhile(
     client.post(f"{BASE}/rules/new", data=sales_rule_form(org, action="save"))
     assert {name for name, _ in rule_rows(app)} == {"Meanwhile", "Sales team"}
     assert sent[-1]["teammate_ids"] is None
+
+
+def test_archived_template_is_kept_but_not_offered(app: Flask, client: FlaskClient, org: Org) -> None:
+    """A rule on an archived template says it still gives it; the new-rule form doesn't offer it, the
+    rule's own form does (marked archived), so saving the rule unchanged works."""
+    with app.app_context(), db.session_scope() as session:
+        old = gen_template(session, "Old")
+        rule_id = gen_rule(session, "Legacy", old, ("department", Operator.IS, "Sales"), position=1)
+        session.get(SignatureTemplate, old).archived_at = utcnow()  # type: ignore[union-attr]
+    assert "Archived: this rule still gives it." in text_of(client.get(f"{BASE}/"))
+    assert f'<option value="{old}"' not in page_text(client.get(f"{BASE}/rules/new"))
+    assert f'<option value="{old}" selected>Old (archived)</option>' in page_text(
+        client.get(f"{BASE}/rules/{rule_id}/edit")
+    )
+    form = sales_rule_form(org, name="Legacy", template=str(old), action="save")
+    assert client.post(f"{BASE}/rules/{rule_id}/edit", data=form).status_code == 303
+    new_form = sales_rule_form(org, template=str(old), action="save")
+    response = client.post(f"{BASE}/rules/new", data=new_form)
+    assert response.status_code == 422 and "can't be given" in text_of(response)

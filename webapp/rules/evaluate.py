@@ -3,9 +3,10 @@
 
 Order of precedence: an inactive teammate gets nothing; a manual assignment wins over the rules;
 then the rules in priority order (first match wins, all of a rule's conditions must hold); then the
-default template; else no signature. Only templates with a published version (and not archived)
-count: a rule, default or manual choice naming another template is passed over. Comparisons are
-case-insensitive (`str.casefold`) and ignore surrounding whitespace on both sides.
+default template; else no signature. Only templates with a published version count: a rule, default
+or manual choice naming a never-published template is passed over (an archived template keeps
+working where it is used, as archiving promises; it is just no longer offered for new choices).
+Comparisons are case-insensitive (`str.casefold`) and ignore surrounding whitespace on both sides.
 
 Rules compare a teammate's own value of a smart field (formatted, but without the field's fallback:
 "department is empty" must find the people whose department is missing even when their signature
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from webapp.fields.values import compute_prepared, known_fields, local_values, okta_profiles, prepare_fields
-from webapp.rules.choices import assignable_templates
+from webapp.rules.choices import template_catalog
 from webapp.rules.models import DEFAULT_ROW_ID, AssignmentDefault, AssignmentRule, ManualAssignment
 from webapp.teammates.models import Teammate
 
@@ -149,7 +150,7 @@ class RuleSpec:
     template_id: int
     conditions: tuple[ConditionSpec, ...]
     position: int = 0
-    # False when the template has no published version (or is archived): the rule is passed over.
+    # False when the template has no published version: the rule is passed over.
     template_published: bool = True
 
     def matches(self, values: Mapping[str, str]) -> bool:
@@ -247,7 +248,7 @@ class RuleSet:
 def current_rule_set(*, session: Session, assume_published: Collection[int] = ()) -> RuleSet:
     """The stored rules (in priority order), default and manual assignments, resolved against the
     templates that can be assigned right now (plus `assume_published`: a publish preview)."""
-    published = set(assignable_templates(session=session)) | set(assume_published)
+    published = set(template_catalog(session=session).published) | set(assume_published)
     rows = session.execute(
         select(AssignmentRule).order_by(col(AssignmentRule.position), col(AssignmentRule.id))
     )

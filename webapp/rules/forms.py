@@ -20,6 +20,10 @@ MAX_CONDITIONS = 20
 VALUE_MAX_LENGTH = 200
 MAX_LIST_ITEMS = 100
 NUMBER_MAX_DIGITS = 10
+TEMPLATE_NOT_OFFERED = (
+    "That template can't be given: it has no published version, or it is archived. "
+    "Publish it, or choose another."
+)
 
 
 class FormAction(StrEnum):
@@ -142,9 +146,7 @@ class RuleForm:
         if not self.template.strip():
             self.errors["template"] = "Choose the template this rule gives."
         elif template_id is None or template_id not in templates:
-            self.errors["template"] = (
-                "That template has no published version: publish it first, or choose another."
-            )
+            self.errors["template"] = TEMPLATE_NOT_OFFERED
         conditions = self._conditions(fields)
         if self.errors or template_id is None:
             return None

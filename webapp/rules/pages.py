@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from webapp.rules import store
-from webapp.rules.choices import assignable_templates, field_choices, template_names
+from webapp.rules.choices import TemplateCatalog, field_choices, template_catalog
 from webapp.rules.describe import condition_words, describe, template_label
 from webapp.rules.evaluate import AssignmentReason, RuleSpec, assignments_for, current_rule_set
 from webapp.rules.forms import ManualChoice, RuleForm
@@ -37,6 +37,7 @@ class RuleView:
     conditions: list[ConditionView]
     template_name: str
     template_published: bool
+    template_archived: bool
     teammates: int
 
     @property
@@ -54,6 +55,7 @@ class ManualView:
     active: bool
     template_name: str
     template_published: bool
+    template_archived: bool
     created_by: str | None
     created_at: Any
 
@@ -66,11 +68,17 @@ def teammate_name(teammate: Teammate) -> str:
 
 def all_template_names(*, session: Session) -> dict[int, str]:
     """Every template's name by id, for naming old and new templates in a preview."""
-    return template_names(session=session)
+    return template_catalog(session=session).names
+
+
+def template_choices(*, session: Session, current: int | None) -> dict[int, str]:
+    """The templates a select offers (and a form accepts): the assignable ones, plus `current` (the
+    one stored now) if it was archived since."""
+    return template_catalog(session=session).choices(current)
 
 
 def rule_views(
-    *, session: Session, specs: tuple[RuleSpec, ...], names: dict[int, str], counts: Counter[int]
+    *, session: Session, specs: tuple[RuleSpec, ...], catalog: TemplateCatalog, counts: Counter[int]
 ) -> list[RuleView]:
     """The rules list, each rule with its conditions in words and what keeps it from matching."""
     labels = {choice.key: choice.label for choice in field_choices(session=session)}
@@ -89,8 +97,9 @@ def rule_views(
                 position=number,
                 name=spec.name,
                 conditions=conditions,
-                template_name=template_label(spec.template_id, names),
+                template_name=template_label(spec.template_id, catalog.names),
                 template_published=spec.template_published,
+                template_archived=spec.template_id in catalog.archived,
                 teammates=counts[spec.id],
             )
         )
@@ -100,7 +109,8 @@ def rule_views(
 def index_context(*, session: Session) -> dict[str, Any]:
     """Everything the Assignments page shows."""
     rule_set = current_rule_set(session=session)
-    names = template_names(session=session)
+    catalog = template_catalog(session=session)
+    names = catalog.names
     assigned = assignments_for(session=session, teammate_ids=None)
     by_rule = Counter(a.rule_id for a in assigned.values() if a.reason is AssignmentReason.RULE and a.rule_id)
     reasons = Counter(assignment.reason for assignment in assigned.values())
@@ -115,18 +125,20 @@ def index_context(*, session: Session) -> dict[str, Any]:
             template_published=rule_set.manual[row.assignment.teammate_id].applies
             if row.assignment.teammate_id in rule_set.manual
             else True,
+            template_archived=row.assignment.template_id in catalog.archived,
             created_by=row.assignment.created_by,
             created_at=row.assignment.created_at,
         )
         for row in store.manual_assignments(session=session)
     ]
     return {
-        "rules": rule_views(session=session, specs=rule_set.rules, names=names, counts=by_rule),
-        "templates": assignable_templates(session=session),
+        "rules": rule_views(session=session, specs=rule_set.rules, catalog=catalog, counts=by_rule),
+        "templates": catalog.choices(default_id),
         "default_template_id": default_id,
         "default_selected": str(default_id) if default_id is not None else "",
         "default_label": template_label(default_id, names),
         "default_stale": default_id is not None and rule_set.default_template_id is None,
+        "default_archived": default_id in catalog.archived and rule_set.default_template_id is not None,
         "reason_counts": reasons,
         "manual": manual,
     }
@@ -135,13 +147,14 @@ def index_context(*, session: Session) -> dict[str, Any]:
 def rule_form_context(*, session: Session, form: RuleForm, rule: AssignmentRule | None) -> dict[str, Any]:
     """The rule form's choices: published templates and smart fields (plus what the rule names that
     no longer exists, so the admin sees it and can change it)."""
-    templates = assignable_templates(session=session)
+    catalog = template_catalog(session=session)
+    templates = catalog.choices(rule.template_id if rule else None)
     fields = field_choices(session=session)
     keys = {choice.key for choice in fields}
     stale_template = None
     template_id = form.template.strip()
     if template_id.isdigit() and len(template_id) < 11 and int(template_id) not in templates:
-        stale_template = template_names(session=session).get(int(template_id))
+        stale_template = catalog.names.get(int(template_id))
     return {
         "form": form,
         "rule": rule,
@@ -159,7 +172,8 @@ def manual_context(*, session: Session, teammate: Teammate, choice: str | None) 
     rule_set = current_rule_set(session=session)
     assignment = assignments_for(session=session, teammate_ids=[teammate.id]).get(teammate.id)
     labels = {field.key: field.label for field in field_choices(session=session)}
-    names = template_names(session=session)
+    catalog = template_catalog(session=session)
+    names = catalog.names
     row = store.get_manual(session=session, teammate_id=teammate.id)
     if choice is None:
         if row is None:
@@ -175,6 +189,6 @@ def manual_context(*, session: Session, teammate: Teammate, choice: str | None) 
         "manual_row": row,
         "manual_stale": row is not None and not rule_set.manual[teammate.id].applies,
         "manual_template": template_label(row.template_id, names) if row else "",
-        "templates": assignable_templates(session=session),
+        "templates": catalog.choices(row.template_id if row else None),
         "choice": choice,
     }

@@ -18,10 +18,10 @@ from webapp.extensions import db
 from webapp.rendering import found_or_404, redirect_to, render
 from webapp.rules import changes, pages, store
 from webapp.rules.changes import Change, DeleteRule, Reorder, SaveRule, SetDefault, SetManual
-from webapp.rules.choices import assignable_templates, field_choices
+from webapp.rules.choices import field_choices
 from webapp.rules.describe import template_label
 from webapp.rules.evaluate import AssignmentReason, Operator
-from webapp.rules.forms import FormAction, ManualChoice, RuleForm, form_action, parse_id
+from webapp.rules.forms import TEMPLATE_NOT_OFFERED, FormAction, ManualChoice, RuleForm, form_action, parse_id
 from webapp.rules.models import AssignmentRule
 from webapp.rules.store import Direction
 from webapp.security import render_error
@@ -92,7 +92,7 @@ def _rule_editor(rule: AssignmentRule | None) -> Response:
     if action is FormAction.EDIT:
         return _render_rule(form, rule)
     with db.session_scope(writer=False) as reading:
-        templates = assignable_templates(session=reading)
+        templates = pages.template_choices(session=reading, current=rule.template_id if rule else None)
         keys = {choice.key for choice in field_choices(session=reading)}
     draft = form.validate(templates=templates, fields=keys)
     if draft is None or action is None:
@@ -197,12 +197,13 @@ def set_default() -> Response:
     """Choose the default template (or no signature): preview, then save."""
     text = request.form.get("template", "")
     with db.session_scope(writer=False) as reading:
-        templates = assignable_templates(session=reading)
+        stored = store.get_default(session=reading)
+        templates = pages.template_choices(session=reading, current=stored.template_id if stored else None)
     template_id = parse_id(text) if text.strip() else None
     if text.strip() and template_id not in templates:
         with db.session_scope(writer=False) as reading:
             context = pages.index_context(session=reading)
-        error = "That template has no published version: publish it first, or choose another."
+        error = TEMPLATE_NOT_OFFERED
         context.update(default_error=error, default_selected=text)
         return render(INDEX, status=422, **context)
     change = SetDefault(template_id, template_label(template_id, templates))
@@ -227,7 +228,8 @@ def teammate(teammate_id: int) -> Response:
     """Choose one teammate's template by hand ("Follow the rules", "No signature" or a template)."""
     with db.session_scope(writer=False) as reading:
         person = found_or_404(reading.get(Teammate, teammate_id))
-        templates = assignable_templates(session=reading)
+        stored = store.get_manual(session=reading, teammate_id=teammate_id)
+        templates = pages.template_choices(session=reading, current=stored.template_id if stored else None)
     if request.method != "POST":
         return _render_manual(person, choice=None)
     choice = request.form.get("choice", "").strip()
