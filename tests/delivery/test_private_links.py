@@ -130,6 +130,7 @@ def test_private_page_works_without_javascript_and_explains_installing(
     assert "select the whole signature in the box below" in body
     assert '<div id="signature-copy" class="signature-copy" hx-disable>' in body
     assert '<iframe class="signature-preview" sandbox=""' in body
+    assert 'aria-labelledby="preview-heading" hx-disable>' in body  # the frame sits in an hx-disable section
     text = visible_text(response)
     for heading in (
         "Gmail",
