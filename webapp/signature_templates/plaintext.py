@@ -103,29 +103,25 @@ def html_to_text(markup: str) -> str:
     cells joined by " | ", links as `text <url>` when the text doesn't already say the URL, images
     as their alt text, blank lines collapsed, each line stripped."""
     writer = _Writer()
-    end = 0
-    markup = _NEUTRAL.sub("", markup)
-    for match in _TOKEN.finditer(markup):
-        text, closing, tag, raw_attributes = match.groups()
-        end = match.end()
-        if text and not text.isspace():
-            writer.text(text)
-        elif text and writer.line_has_text and not (writer.breaks_due or writer.separator_due):
-            writer.parts.append(" ")
+    text_of, block, line_break, start_cell = writer.text, writer.block, writer.line_break, writer.start_cell
+    # A closing <br> makes the text after the last tag a token's text too (a break at the end is
+    # dropped with the trailing whitespace).
+    for text, closing, tag, raw_attributes in _TOKEN.findall(_NEUTRAL.sub("", markup) + "<br>"):
+        if text:
+            text_of(text)
         if tag in CELLS:
             if not closing:
-                writer.start_cell()
+                start_cell()
         elif tag in BLOCKS:
-            writer.block()
+            block()
         elif tag == "br":
-            writer.line_break()
+            line_break()
         elif tag in PARAGRAPHS:
-            writer.block(2)
+            block(2)
         elif tag == "a":
             writer.close_link() if closing else writer.open_link(_attribute(raw_attributes, "href"))
         elif tag == "img" and not closing:
-            writer.text(_attribute(raw_attributes, "alt"))
-    writer.text(markup[end:])
+            text_of(_attribute(raw_attributes, "alt"))
     return _tidy("".join(writer.parts))
 
 
