@@ -3,10 +3,13 @@ all go through `render_signature`.
 
 A template is compiled once (cached by the SHA-256 of its source) in the sandbox of
 `webapp.signature_templates.sandbox`, which refuses anything beyond placeholders, filters and
-`{% if %}`. Rendering fills it with plain-text smart-field values (autoescaped), bounded in output
-size and time, inlines `<style>` blocks, cleans the result to the email-safe allowlist of
-`webapp.signature_templates.sanitize` and derives the plain-text alternative. The same template and
-values always give the same bytes, hence the same `content_hash`.
+`{% if %}`; its `<style>` block is inlined into it right then when the styles cannot depend on
+the values (`webapp.signature_templates.precompile`). Rendering fills it with plain-text
+smart-field values (autoescaped), bounded in output size and CPU time, inlines `<style>` blocks
+(when not done already), cleans the result to the email-safe allowlist of
+`webapp.signature_templates.sanitize` and derives the plain-text alternative
+(`webapp.signature_templates.plaintext`). The same template and values always give the same bytes,
+hence the same `content_hash`.
 """
 
 from __future__ import annotations
@@ -138,9 +141,11 @@ def _compile(source: str, digest: str) -> CompiledTemplate | TemplateRefused:
         template = _ENVIRONMENT.from_string(tree)
         names = frozenset(meta.find_undeclared_variables(tree))
     except Refusal as refusal:
-        return TemplateRefused(refusal.message)
+        return TemplateRefused(_one_line(refusal.message))
     except TemplateSyntaxError as error:
-        return TemplateRefused(f"Line {error.lineno}: {error.message or 'invalid template syntax'}")
+        return TemplateRefused(
+            _one_line(f"Line {error.lineno}: {error.message or 'invalid template syntax'}")
+        )
     except (TemplateError, RecursionError, ValueError) as error:
         return TemplateRefused(_one_line(f"The template could not be read: {error}"))
     compiled = CompiledTemplate(
@@ -247,7 +252,7 @@ def _render(compiled: CompiledTemplate, context: dict[str, str]) -> str:
     except TemplateRefused:
         raise
     except Refusal as refusal:
-        raise TemplateRefused(refusal.message + ".") from refusal
+        raise TemplateRefused(_one_line(refusal.message + ".")) from refusal
     except Exception as error:  # a comparison of text with a number, say: the admin can fix it
         raise TemplateRefused(_one_line(f"The template failed while rendering: {error}")) from error
     return "".join(chunks)

@@ -240,7 +240,7 @@ def _check_name(node: nodes.Name) -> None:
         raise Refusal("assigning names is not allowed", node.lineno)
     if node.name in RESERVED_NAMES or not NAME_PATTERN.fullmatch(node.name):
         raise Refusal(
-            f"{{{{ {node.name} }}}} is not a smart field name (lowercase letters, digits and _)",
+            f"{{{{ {node.name[:40]} }}}} is not a smart field name (lowercase letters, digits and _)",
             node.lineno,
         )
 
@@ -260,6 +260,6 @@ def _check_filter_or_test(node: nodes.Filter | nodes.Test) -> None:
     kind = "filter |" if isinstance(node, nodes.Filter) else "test is "
     if node.name not in allowed:
         names = ", ".join(sorted(allowed))
-        raise Refusal(f"the {kind}{node.name} is not allowed (allowed: {names})", node.lineno)
+        raise Refusal(f"the {kind}{node.name[:40]} is not allowed (allowed: {names})", node.lineno)
     if node.dyn_args is not None or node.dyn_kwargs is not None:
         raise Refusal("*args and **kwargs are not allowed", node.lineno)
