@@ -170,8 +170,11 @@ def _spec_for_sample(form: FieldForm) -> FieldSpec | None:
     """The spec to sample, as far as the form's values allow (None: nothing to show yet)."""
     if form.source == FieldSource.OKTA and not form.attribute:
         return None
-    checked = FieldForm(**{**form.__dict__, "errors": {}, "key": "sample", "label": "Sample"})
+    values = {**form.__dict__, "errors": {}, "key": "sample", "label": "Sample"}
+    checked = FieldForm(**values)
     spec = checked.validate(taken_keys=(), attributes=(form.attribute,))
+    if spec is None and set(checked.errors) == {"fallback"}:  # still show the values themselves
+        spec = FieldForm(**{**values, "fallback": ""}).validate(taken_keys=(), attributes=(form.attribute,))
     return spec
 
 
