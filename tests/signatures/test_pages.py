@@ -90,6 +90,7 @@ def test_teammate_page_says_which_template_and_why(
     assert "Sales automatic" in text
     assert "Rule 1 “Sales team”: Department is Sales" in text
     assert f'href="/teammate-signatures/{world.people["Ada"]}"' in body
+    assert f'href="/signatures/assignments/teammates/{world.people["Ada"]}"' in body  # manual assignment
     deactivate(world.app, world.people["Cy"])
     text = visible_text(client.get(f"/teammates/{world.people['Cy']}"))
     assert "No signature" in text and "Inactive in Okta: no signature" in text
@@ -123,6 +124,7 @@ def test_dashboard_counts_signatures_and_lists_the_latest_changes(
     text = visible_text(client.get("/"))
     assert "With a current signature 2" in text
     assert "With missing data 1" in text
+    assert 'href="/smart-fields/missing"' in page_text(client.get("/"))
     assert "Active without a signature 0" in text
     assert "Signature removed: deactivated in Okta" in text
     assert "Some signatures could not be rendered." in text and "Template “Sales” version 2" in text
@@ -139,3 +141,20 @@ def test_signatures_page_lists_changes_and_renders_everything_again(
     assert 'id="signature-changes"' in fragment and "<h1>" not in fragment
     response = client.post("/teammate-signatures/render-all", follow_redirects=True)
     assert "Rendered 3 signatures: 0 changed." in visible_text(response)
+
+
+def test_history_is_paged(
+    client: FlaskClient, htmx_client: FlaskClient, signed_in: AuthActions, world: World
+) -> None:
+    """More changes than a page holds: newest first, "Older" leads to the rest."""
+    for number in range(21):
+        okta_change(world.app, world.people["Bob"], title=f"Engineer {number}")
+    first = visible_text(client.get(f"/teammate-signatures/{world.people['Bob']}"))
+    assert (
+        "22 changes" in first
+        and "Page 1 of 2" in first
+        and "“Engineer 20”" in first
+        and "First signature" not in first
+    )
+    second = visible_text(htmx_client.get(f"/teammate-signatures/{world.people['Bob']}?page=2"))
+    assert "First signature" in second and "Page 2 of 2" in second

@@ -79,18 +79,22 @@ def merge_okta_rows(rows: Sequence[Any]) -> OktaDetails:
     return OktaDetails(changes=changes, events=tuple(events), status=status)
 
 
-def _value(value: Any) -> str:
-    """A profile value as it reads in a sentence ("empty" for nothing)."""
-    if value is None or value == "" or value == []:
-        return "empty"
+def _plain(value: Any) -> str:
+    """A profile value as text (arrays joined with commas)."""
+    if value is None:
+        return ""
     if isinstance(value, list):
-        text = ", ".join(_value(item) for item in value)
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str):
-        text = value
-    else:
-        text = json.dumps(value, ensure_ascii=False)
+        return ", ".join(_plain(item) for item in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _value(value: Any) -> str:
+    """A profile value as it reads in a sentence: quoted, cut when long, "empty" for nothing."""
+    text = _plain(value)
+    if not text:
+        return "empty"
     if len(text) > VALUE_MAX_CHARS:
         text = text[: VALUE_MAX_CHARS - 1] + "…"
     return f"“{text}”"
