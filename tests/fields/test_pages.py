@@ -20,7 +20,7 @@ from webapp.fields import store
 from webapp.fields.models import FieldFormat, FieldSource
 from webapp.fields.signals import fields_changed
 from webapp.fields.usage import FieldUsage, register_usage_provider, unregister_usage_provider
-from webapp.fields.values import known_fields
+from webapp.fields.values import known_fields, teammate_field_values
 
 pytestmark = pytest.mark.usefixtures("signed_in")
 
@@ -309,9 +309,21 @@ def test_saving_kept_values_sends_the_signal_for_that_teammate(
     """Saving sends `fields_changed` with the field and the teammate (after commit); htmx is redirected."""
     ids = seed(app)
     ada = ids["Ada Lovelace"]
-    response = client.post(f"/smart-fields/teammates/{ada}", data={"field_office": "  Paris\n HQ "})
+    seen_by_listener: list[dict[str, str]] = []
+
+    def read_in_another_session(sender: Flask, **_: Any) -> None:
+        with db.session_scope(writer=False) as session:  # a new connection sees only committed rows
+            values = teammate_field_values(session=session, teammate_ids=[ada])[ada].values
+            seen_by_listener.append({"office": values["office"]})
+
+    fields_changed.connect(read_in_another_session)
+    try:
+        response = client.post(f"/smart-fields/teammates/{ada}", data={"field_office": "  Paris\n HQ "})
+    finally:
+        fields_changed.disconnect(read_in_another_session)
     assert response.status_code == 303
     assert signals == [{"field_keys": frozenset({"office"}), "teammate_ids": frozenset({ada})}]
+    assert seen_by_listener == [{"office": "Paris HQ"}]  # committed before the signal
     assert 'value="Paris HQ"' in page_text(client.get(f"/smart-fields/teammates/{ada}"))
     unchanged = htmx_client.post(f"/smart-fields/teammates/{ada}", data={"field_office": "Paris HQ"})
     assert unchanged.headers["HX-Redirect"] == f"/smart-fields/teammates/{ada}"
