@@ -52,6 +52,15 @@ def test_diff_marks_added_and_removed_lines_with_symbols_and_words(
     assert removed + "Bob Babbage | Engineer</del>" in body
     assert added + "Bob Babbage | Senior Engineer</ins>" in body
     assert "1 added, 1 removed" in visible_text(response)
+    first = history(world.app, world.people["Bob"])[0]
+    assert (
+        f'href="/teammate-signatures/{world.people["Bob"]}/changes/{first.id}" rel="prev">Earlier change'
+        in body
+    )
+    earlier = page_text(client.get(f"/teammate-signatures/{world.people['Bob']}/changes/{first.id}"))
+    assert (
+        f'changes/{latest.id}" rel="next">Later change' in earlier and "This is the first version" in earlier
+    )
     fragment = page_text(htmx_client.get(url))
     assert (
         fragment.lstrip().startswith("<section")

@@ -93,6 +93,22 @@ def previous_change(*, session: Session, change: SignatureChange) -> SignatureCh
     ).first()
 
 
+def next_change(*, session: Session, change: SignatureChange) -> SignatureChange | None:
+    """The entry just after `change` in its teammate's history (None for the latest)."""
+    return session.exec(
+        select(SignatureChange)
+        .where(
+            col(SignatureChange.teammate_id) == change.teammate_id,
+            (col(SignatureChange.changed_at) > change.changed_at)
+            | (
+                (col(SignatureChange.changed_at) == change.changed_at) & (col(SignatureChange.id) > change.id)
+            ),
+        )
+        .order_by(col(SignatureChange.changed_at), col(SignatureChange.id))
+        .limit(1)
+    ).first()
+
+
 def previous_changes(*, session: Session, changes: Collection[SignatureChange]) -> dict[int, SignatureChange]:
     """For each change of one page, the entry before it (by change id), in one query per page.
 

@@ -177,6 +177,7 @@ def change(teammate_id: int, change_id: int) -> Response:
         teammate_name=_name(teammate),
         row=row,
         diff=diff,
+        later=store.next_change(session=db.session, change=entry),
     )
 
 
