@@ -26,6 +26,7 @@ MAIN_NAV: tuple[NavItem, ...] = (
     NavItem("fields.index", "Smart fields"),
     NavItem("signature_templates.index", "Signatures"),
     NavItem("rules.index", "Assignments"),
+    NavItem("delivery.index", "Delivery"),
     NavItem("sync.index", "Sync"),
     NavItem("settings.index", "Settings"),
 )
