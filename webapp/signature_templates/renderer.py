@@ -62,9 +62,10 @@ WARNING_CODES = (
     LINK_SCHEME,
 )
 
-# Characters dropped from values: C0/C1 controls (NUL ...) but tab and newline, and the Unicode
-# bidirectional overrides and isolates that can make a signature read differently than it is.
-_UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Characters dropped from values: C0/C1 controls (NUL ...) but tab and newline, the Unicode
+# bidirectional overrides and isolates that can make a signature read differently than it is, and
+# lone surrogates (JSON allows "\ud800"; no encoder does).
+_UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _STYLE_TAG = re.compile(r"<style\b", re.I)
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.I)
 

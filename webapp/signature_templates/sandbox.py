@@ -39,6 +39,7 @@ RESERVED_NAMES = frozenset(
 )
 ALLOWED_TESTS = frozenset({"defined", "undefined", "none"})
 COMPARISONS = frozenset({"eq", "ne", "lt", "lteq", "gt", "gteq", "in", "notin"})
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 BLOCK_OPENERS = frozenset({"if", "for", "macro", "call", "filter", "block", "with", "autoescape", "trans"})
 
 
@@ -118,6 +119,8 @@ def precheck(env: SignatureEnvironment, source: str) -> None:
     (the lexer is iterative; 500 nested `{% if %}` would exhaust Python's stack in the parser)."""
     if len(source) > MAX_TEMPLATE_CHARS:
         raise Refusal(f"the template is {len(source):,} characters; the limit is {MAX_TEMPLATE_CHARS:,}")
+    if _SURROGATE.search(source):
+        raise Refusal("the template contains characters that are not valid text (lone surrogates)")
     blocks = brackets = tokens = 0
     after_block_begin = False
     for lineno, kind, value in _tokens(env, source):

@@ -39,6 +39,7 @@ HOSTILE_VALUES = [
     "{% for x in range(10) %}loop{% endfor %}",
     "{{ ''.__class__.__mro__ }}",
     "\u202eevil\u202c\x00nul\x1b[31m",
+    "lone \ud800 surrogate \udfff",
     "<!--[if mso]><script>alert(1)</script><![endif]-->",
     "]]><script>alert(1)</script>",
 ]
@@ -122,6 +123,7 @@ REFUSED_TEMPLATES = [
     ("{{ a ~ " + " ~ ".join(["a"] * 300) + " }}", "longer"),
     ("x" * 1_000_000, "limit"),
     ("{% if a %}unclosed", "endif"),
+    ("<p>\ud800{{ a }}</p>", "surrogates"),
     ("{{ a", "end of"),
     ("{{ a|nosuchfilter }}", "nosuchfilter"),
 ]
