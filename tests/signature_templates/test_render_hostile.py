@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from markupsafe import Markup
 
@@ -14,7 +16,12 @@ from tests.signature_templates.hostile import (
     assert_inert,
 )
 from webapp.signature_templates import renderer
-from webapp.signature_templates.renderer import TemplateRefused, compile_template, render_signature
+from webapp.signature_templates.renderer import (
+    TemplateRefused,
+    compile_template,
+    render_signature,
+    template_warnings,
+)
 from webapp.signature_templates.sandbox import MAX_OUTPUT_CHARS
 
 BASE_URL = "https://signet.example.com"
@@ -120,3 +127,91 @@ def test_render_time_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(renderer, "MAX_RENDER_SECONDS", -1.0)
     with pytest.raises(TemplateRefused, match="CPU time"):
         render_signature("{{ a }}<br>" * 100, {"a": "x"}, base_url=BASE_URL)
+
+
+FUZZ_PIECES = (
+    "<table>",
+    "</table>",
+    "<tr>",
+    "<td class='a'>",
+    "</td>",
+    "{{ a }}",
+    "{{ b|upper }}",
+    "{% if a %}",
+    "{% endif %}",
+    "{% else %}",
+    "<style>td{color:red} .a{font-weight:bold} td a{x:y}</style>",
+    "<a href='{{ c }}'>",
+    "</a>",
+    "<img src=x>",
+    "{{",
+    "}}",
+    "{%",
+    "%}",
+    "<!--",
+    "-->",
+    "<p>",
+    "\x00",
+    "\ud800",
+    "&amp;",
+    "&#0;",
+    "<script>",
+    "{# c #}",
+    "{% raw %}",
+    "{% endraw %}",
+    "'",
+    '"',
+    ">",
+    "<",
+    "\u202e",
+    " ",
+    "\n",
+    "<svg>",
+    "{{ a ~ b }}",
+    "{{ a if b else c }}",
+    "{% if a == 'x' %}",
+    "{% elif b %}",
+    "<![CDATA[",
+    "]]>",
+    "<title>",
+    "<td {{ a }}>",
+    'style="color:{{ a }}"',
+    "<div class='{{ a }}'>",
+    "</div>",
+    "<plaintext>",
+    "{{ a|replace('a', 'bb') }}",
+    " onclick=alert(1) ",
+    "javascript:",
+)
+FUZZ_VALUES = (
+    "",
+    "x",
+    "<b>",
+    '"',
+    "javascript:alert(1)",
+    "\ud800",
+    "{{ 7*7 }}",
+    "&",
+    "\x00",
+    "' onmouseover='x",
+)
+
+
+def test_random_fragments_render_inert_or_are_refused() -> None:
+    """Random mixes of HTML, template syntax and hostile characters never crash: each renders
+    inert or is refused with one line, and warnings work on it either way (a fixed seed)."""
+    rng = random.Random(7)
+    rendered = 0
+    for _ in range(3000):
+        template = "".join(rng.choice(FUZZ_PIECES) for _ in range(rng.randint(1, 30)))
+        values = {key: rng.choice(FUZZ_VALUES) for key in "abc"}
+        try:
+            result = render_signature(template, values, base_url=BASE_URL)
+        except TemplateRefused as refused:
+            assert "\n" not in refused.message and len(refused.message) <= 300
+            template_warnings(template, known_fields=("a",), rendered=None)
+            continue
+        rendered += 1
+        assert_inert(result.html)
+        template_warnings(template, known_fields=("a", "b"), rendered=result)
+    assert rendered > 300

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import random
 from dataclasses import replace
 
 import pytest
 
 from webapp.signature_templates import renderer
 from webapp.signature_templates.precompile import simple_selectors_only, style_in_condition
-from webapp.signature_templates.renderer import CompiledTemplate, compile_template, render_signature
+from webapp.signature_templates.renderer import (
+    CompiledTemplate,
+    TemplateRefused,
+    compile_template,
+    render_signature,
+)
 
 BASE_URL = "https://signet.example.com"
 STYLE = "<style>td.name { font-weight: bold } .title { color: #444444 } a, b { color: #1a56db }</style>"
@@ -84,3 +90,72 @@ def test_selector_and_condition_checks() -> None:
     assert style_in_condition("{% if a %}<style></style>{% endif %}")
     assert not style_in_condition("<style></style>{% if a %}x{% endif %}")
     assert style_in_condition("{% if a %}{% if b %}{% endif %}<STYLE>{% endif %}")
+
+
+PIECES = (
+    "<table>",
+    "</table>",
+    "<tr>",
+    "</tr>",
+    "<td class='a'>",
+    '<td class="b">',
+    "<td>",
+    "</td>",
+    "{{ a }}",
+    "{{ b|upper }}",
+    "{% if a %}",
+    "{% endif %}",
+    "{% if b %}",
+    "{% else %}",
+    "<a href='{{ c }}' class='a'>",
+    "</a>",
+    "<img src=x class=b width=1 height=1>",
+    "<p class='a'>",
+    "</p>",
+    "<p>",
+    "<b>",
+    "</b>",
+    "<br>",
+    "<span class='b'>",
+    "</span>",
+    "<div class='a'>",
+    "</div>",
+    "<li class=a>",
+    "</li>",
+    "text ",
+    " ",
+    "\n",
+    "<font class=b>",
+    "</font>",
+)
+RANDOM_STYLE = (
+    "<style>.a { color: red } td { padding: 1px } .b { font-weight: bold } a { color: blue } "
+    "b { color: green }</style>"
+)
+
+
+def test_random_templates_inlined_once_render_like_per_render_inlining() -> None:
+    """Random, often unbalanced, templates: whenever the style block is inlined at compile time,
+    random values render exactly as with inlining at each render (a fixed seed: reproducible)."""
+    rng = random.Random(11)
+    inlined_once = 0
+    for _ in range(400):
+        body = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 25)))
+        depth = body.count("{% if") - body.count("{% endif")
+        if depth < 0:
+            continue
+        try:
+            compiled = compile_template(RANDOM_STYLE + body + "{% endif %}" * depth)
+        except TemplateRefused:
+            continue
+        if compiled.inline_when_rendering:
+            continue
+        inlined_once += 1
+        for _ in range(4):
+            values = {key: rng.choice(("", "x", "<b>", "R&D")) for key in "abc"}
+            try:
+                expected = render_signature(slow(compiled), values, base_url=BASE_URL)
+            except TemplateRefused:
+                continue
+            assert render_signature(compiled, values, base_url=BASE_URL) == expected, compiled.source
+    assert inlined_once > 20
