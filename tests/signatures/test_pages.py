@@ -167,3 +167,14 @@ def test_history_is_paged(
     )
     second = visible_text(htmx_client.get(f"/teammate-signatures/{world.people['Bob']}?page=2"))
     assert "First signature" in second and "Page 2 of 2" in second
+
+
+def test_everyones_changes_explain_each_teammate_against_their_own_history(
+    client: FlaskClient, signed_in: AuthActions, world: World
+) -> None:
+    """In a list mixing teammates, each first signature says which template and why."""
+    text = visible_text(client.get("/teammate-signatures/"))
+    assert text.count("First signature") == 3
+    assert "No rule matches: the default template “Standard”" in text
+    assert "Rule “Sales team” now matches: template “Sales”" in text
+    assert text.count("No rule matches: the default template “Standard”") == 2

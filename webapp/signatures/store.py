@@ -110,20 +110,21 @@ def next_change(*, session: Session, change: SignatureChange) -> SignatureChange
 
 
 def previous_changes(*, session: Session, changes: Collection[SignatureChange]) -> dict[int, SignatureChange]:
-    """For each change of one page, the entry before it (by change id), in one query per page.
-
-    The entry before the page's oldest one is read separately (it sits on the next page).
-    """
-    ordered = sorted(changes, key=lambda change: (change.changed_at, change.id or 0))
+    """For each change of a page (one teammate's or everyone's), the entry before it in its teammate's
+    history, by change id: pairs within the page, plus one query per teammate for the entry before
+    that teammate's oldest one on the page."""
+    by_teammate: dict[int, list[SignatureChange]] = {}
+    for change in changes:
+        by_teammate.setdefault(change.teammate_id, []).append(change)
     found: dict[int, SignatureChange] = {}
-    for earlier, later in zip(ordered, ordered[1:], strict=False):
-        assert later.id is not None
-        found[later.id] = earlier
-    if ordered:
-        oldest = ordered[0]
-        before = previous_change(session=session, change=oldest)
-        if before is not None and oldest.id is not None:
-            found[oldest.id] = before
+    for own in by_teammate.values():
+        ordered = sorted(own, key=lambda change: (change.changed_at, change.id or 0))
+        for earlier, later in zip(ordered, ordered[1:], strict=False):
+            assert later.id is not None
+            found[later.id] = earlier
+        before = previous_change(session=session, change=ordered[0])
+        if before is not None and ordered[0].id is not None:
+            found[ordered[0].id] = before
     return found
 
 
