@@ -3,8 +3,9 @@
 - `teammates_changed` (a sync committed a page, or its end deactivated or removed teammates): those
   teammates, with the run's Okta changes as the cause;
 - `template_published`: teammates whose signature comes from that template, and those without a
-  signature (their assignment may now resolve to it); `rerender` skips anyone whose template and
-  version stay the same;
+  signature (their assignment may now resolve to it); on a first publish, every active teammate
+  (a rule on the template may now match someone a lower rule or the default served); `rerender`
+  skips anyone whose template and version stay the same;
 - `rules_changed(teammate_ids)`: those teammates (everyone when None); only those whose template or
   version changes are rendered;
 - `fields_changed(field_keys, teammate_ids)`: those teammates (everyone when None); only those whose
@@ -76,13 +77,16 @@ def on_template_published(sender: Flask, *, template_id: int, version: int, **_:
             template = session.get(SignatureTemplate, template_id)
             name = template.name if template is not None else ""
             current = set(store.teammates_with_template(session=session, template_id=template_id))
-            without = session.exec(
-                select(col(Teammate.id)).where(
-                    col(Teammate.active).is_(True),
-                    col(Teammate.id).not_in(select(col(Signature.teammate_id))),
-                )
-            ).all()
-        targets = current | {int(teammate_id) for teammate_id in without if teammate_id is not None}
+            # A first publish can move anyone a rule points at this template (rules on a never-
+            # published template are skipped, so those teammates fell to a lower rule or the
+            # default): every active teammate is a candidate. Later versions only change the
+            # teammates who already have this template, and those without any signature.
+            first = version == 1
+            candidates = select(col(Teammate.id)).where(col(Teammate.active).is_(True))
+            if not first:
+                candidates = candidates.where(col(Teammate.id).not_in(select(col(Signature.teammate_id))))
+            others = session.exec(candidates).all()
+        targets = current | {int(teammate_id) for teammate_id in others if teammate_id is not None}
         cause = Cause(
             CauseKind.TEMPLATE, template_id=template_id, template_version=version, template_name=name
         )

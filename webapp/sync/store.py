@@ -229,6 +229,12 @@ def hold_items(
     return [(item, teammate) for item, teammate in session.exec(statement).all()]
 
 
+def hold_teammate_ids(*, session: Session, hold_id: int) -> frozenset[int]:
+    """The ids of every teammate a hold keeps."""
+    statement = select(SyncHoldItem.teammate_id).where(SyncHoldItem.hold_id == hold_id)
+    return frozenset(int(teammate_id) for teammate_id in session.exec(statement).all())
+
+
 def count_hold_items(*, session: Session, hold_id: int) -> int:
     """How many teammates a hold keeps."""
     statement = select(func.count()).select_from(SyncHoldItem).where(SyncHoldItem.hold_id == hold_id)

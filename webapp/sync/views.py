@@ -37,6 +37,7 @@ from webapp.sync.models import (
     SyncTrigger,
 )
 from webapp.sync.store import MAX_POLL_INTERVAL_MINUTES, MIN_POLL_INTERVAL_MINUTES
+from webapp.teammates.signals import teammates_changed
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 MAX_ID = 2**31 - 1
@@ -345,6 +346,15 @@ def _resolve_hold(hold_id: int, *, confirm: bool) -> Response:
     else:
         summary = "Dismissed held sync changes: the teammates stay active"
     audit_request("sync.hold_confirmed" if confirm else "sync.hold_dismissed", summary)  # commits
+    if confirm and hold.applied_count:
+        # Higher areas (signatures) react to teammates made inactive, as after a sync's own end.
+        teammate_ids = store.hold_teammate_ids(session=db.session, hold_id=hold_id)
+        db.session.commit()  # the read above opened a transaction: end it before others write
+        teammates_changed.send(
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            teammate_ids=teammate_ids,
+            sync_run_id=hold.sync_run_id,
+        )
     if not wants_fragment():
         flash(summary + ".", "success")
         return redirect_to(url_for("sync.index"))
