@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import tracemalloc
 
 import pytest
 
@@ -250,6 +251,17 @@ def test_placeholders() -> None:
     assert placeholders("{{ a|default(b) }}{% if c == 'x' %}{% endif %}") == {"a", "b", "c"}
     assert placeholders("{% if a %}") == frozenset()
     assert placeholders("{% for x in items %}{{ x }}{% endfor %}") == {"items"}
+
+
+def test_placeholders_of_a_refused_template_never_evaluate_it() -> None:
+    """Names of a refused template come from its parse tree: `'A' * 10**9` is never built."""
+    tracemalloc.start()
+    try:
+        assert placeholders("{{ 'A' * 10**9 }}{% if job_title %}{{ x }}{% endif %}") == {"job_title", "x"}
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 1024 * 1024
 
 
 def test_non_string_values_are_text() -> None:

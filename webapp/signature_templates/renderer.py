@@ -23,7 +23,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 
 import css_inline
-from jinja2 import Template, meta
+from jinja2 import Template, meta, nodes
 from jinja2.exceptions import TemplateError, TemplateSyntaxError
 
 from webapp.signature_templates import precompile, sanitize
@@ -265,10 +265,15 @@ def placeholders(source: str) -> frozenset[str]:
     try:
         return compile_template(source).names
     except TemplateRefused:
+        # A refused template is only parsed, never compiled: Jinja's `meta.find_undeclared_variables`
+        # runs the code generator, whose constant folding would evaluate `'A' * 10**9`.
         try:
-            return frozenset(meta.find_undeclared_variables(_ENVIRONMENT.parse(source)))
+            tree = _ENVIRONMENT.parse(source)
         except (TemplateError, RecursionError, ValueError):
             return frozenset()
+        names = list(tree.find_all(nodes.Name))
+        bound = {name.name for name in names if name.ctx != "load"}  # loop targets, {% set %}
+        return frozenset(name.name for name in names if name.ctx == "load" and name.name not in bound)
 
 
 def template_warnings(
