@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -55,15 +56,24 @@ def test_demo_stops_both_servers_promptly(tmp_path: Path, signum: int) -> None:
     """Ctrl-C (SIGINT) and SIGTERM stop Signet and the sandbox within a few seconds, exit 0."""
     app_port, sandbox_port = free_port(), free_port()
     demo = _start_demo(tmp_path, app_port, sandbox_port)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(demo.stdout or ()), daemon=True)
+    reader.start()
+    banner = f"Okta domain:  http://127.0.0.1:{sandbox_port}"
     try:
-        assert _wait(lambda: _is_listening(app_port) and _is_listening(sandbox_port), 40), "never started"
+        # Stop it as an admin would: once the banner says it is ready (not the instant the port
+        # opens, which is before serve.py itself has noticed).
+        assert _wait(lambda: any(banner in line for line in lines), 40), "never started"
+        assert _is_listening(app_port) and _is_listening(sandbox_port)
         started = time.monotonic()
         demo.send_signal(signum)
-        output, _ = demo.communicate(timeout=15)
+        demo.wait(timeout=15)
         assert time.monotonic() - started < 8
     finally:
         if demo.poll() is None:
             demo.kill()
+    reader.join(timeout=5)
+    output = "".join(lines)
     assert demo.returncode == 0, output
     assert "Segmentation fault" not in output
     assert f"Okta domain:  http://127.0.0.1:{sandbox_port}" in output
