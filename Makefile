@@ -96,10 +96,15 @@ demo: migrate install-dev  ## Run Signet beside the local Okta sandbox (no Okta 
 	@$(BIN)/python scripts/serve.py --host 127.0.0.1 --port $(PORT) --sandbox-port $(SANDBOX_PORT) \
 	  --state-file instance/okta-sandbox-state.json
 
-bench: install-dev  ## Print the benchmark figures (sign-in load, sandbox, Teammates page, sync)
+bench: install-dev  ## Print the benchmark figures (sign-in load, sandbox, Teammates page, sync, render, freshness)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script; done
 	@echo "== bench.sync (10,000 users, 50 ms latency; add --rate-limit 50 for the rate-limited run)"
 	@$(BIN)/python -m bench.sync --users 10000 --latency-ms 50
+	@echo "== bench.render (every signature of 10,000 teammates)"
+	@$(BIN)/python -m bench.render --teammates 10000
+	@echo "== bench.freshness (a title change in the sandbox until the export API and private page show it)"
+	@$(BIN)/python -m bench.freshness
+	@$(BIN)/python -m bench.freshness --event-hook
 
 clean:  ## Remove the virtualenv and caches (keeps ./instance, your data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
