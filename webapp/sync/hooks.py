@@ -169,14 +169,15 @@ def parse_delivery(body: bytes) -> Delivery:
     not Okta's shape. Nothing else is read from the body."""
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise HookRequestError(400, "The body is not JSON.") from error
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:  # RecursionError: deep nesting
+        raise HookRequestError(400, "the body is not JSON") from error
     data = document.get("data") if isinstance(document, dict) else None
     events = data.get("events") if isinstance(data, dict) else None
     if not isinstance(events, list):
-        raise HookRequestError(400, "The body has no data.events list.")
-    kinds = {event.get("eventType") for event in events if isinstance(event, dict)}
-    valid = sorted(kind for kind in kinds if isinstance(kind, str) and EVENT_TYPE.fullmatch(kind))
+        raise HookRequestError(400, "the body has no data.events list")
+    # Only strings are kept before deduplicating: an eventType may be any JSON value (a list is unhashable).
+    kinds = (event.get("eventType") for event in events if isinstance(event, dict))
+    valid = sorted({kind for kind in kinds if isinstance(kind, str) and EVENT_TYPE.fullmatch(kind)})
     return Delivery(event_types=tuple(valid))
 
 
