@@ -147,6 +147,8 @@ def index() -> Response:
 def _new_page(
     *, name: str = "", starter: str = gallery.BLANK, error: str | None = None, status: int = 200
 ) -> Response:
+    if request.method != "GET":  # a refused create (rolled back): the gallery renders with no write lock
+        use_read_only_session()
     shows_preview()
     fields = known_fields(session=db.session)
     values = preview.sample_values(fields)
@@ -281,6 +283,7 @@ def save(template_id: int) -> Response:
 
 def _editor_error(template_id: int, *, name: str, html: str, errors: dict[str, str]) -> Response:
     """The editor again with what was typed and the errors next to the fields (422)."""
+    use_read_only_session()  # the failed save was rolled back; the preview renders with no write lock
     shows_preview()
     template = get_template_or_404(template_id)  # reloaded: the failed save was rolled back
     teammate_id = preview.parse_teammate_choice(request.form.get("teammate_id"))
