@@ -133,9 +133,11 @@ def export_csv() -> Response:
     count = 0
     # One url_for for the whole file: the prefix every link shares.
     prefix = private_url(PROBE_TOKEN).removesuffix(PROBE_TOKEN)
-    for exported in links.export_links(session=db.session, box=secret_box()):
-        writer.writerow([_csv_cell(exported.name), _csv_cell(exported.email), prefix + exported.token])
-        count += 1
+    # Read and decrypt (about a second for 10,000) with no write transaction open (PITFALLS 7.1).
+    with db.session_scope(writer=False) as reading:
+        for exported in links.export_links(session=reading, box=secret_box()):
+            writer.writerow([_csv_cell(exported.name), _csv_cell(exported.email), prefix + exported.token])
+            count += 1
     audit_request("delivery.links_exported", f"Downloaded {count} private links as CSV")
     response = Response(out.getvalue(), mimetype="text/csv")
     filename = f"signet-private-links-{date.today().isoformat()}.csv"
