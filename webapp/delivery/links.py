@@ -121,6 +121,17 @@ def count_active_teammates(*, session: Session) -> int:
     return int(session.exec(statement).one())
 
 
+def count_active_signed(*, session: Session) -> int:
+    """How many active teammates have a current signature (what a link shows)."""
+    statement = (
+        select(func.count())
+        .select_from(Signature)
+        .join(Teammate, col(Teammate.id) == col(Signature.teammate_id))
+        .where(col(Teammate.active).is_(True))
+    )
+    return int(session.exec(statement).one())
+
+
 def teammates_without_link(*, session: Session) -> list[int]:
     """Ids of active teammates who have no link, in id order."""
     statement = (

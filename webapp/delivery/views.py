@@ -96,6 +96,7 @@ def index() -> Response:
         context["channels"] = [(channel, channel.describe(session=db.session)) for channel in channels()]
         context["with_link"] = links.count_active_links(session=db.session)
         context["active_count"] = links.count_active_teammates(session=db.session)
+        context["signed_count"] = links.count_active_signed(session=db.session)
     return render("delivery/index.html", partial=LINKS_TABLE, **context)
 
 
