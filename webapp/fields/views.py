@@ -93,14 +93,18 @@ def move(field_id: int) -> Response:
     """Move a field up or down the list (`direction` up or down); htmx gets the list back."""
     smart_field = _field_or_404(field_id)
     offset = -1 if request.form.get("direction") == "up" else 1
-    if store.move_field(session=db.session, field=smart_field, offset=offset):
-        audit_request(
-            "fields.moved", f"Moved the smart field {smart_field.key} {'up' if offset < 0 else 'down'}"
-        )
+    moved = store.move_field(session=db.session, field=smart_field, offset=offset)
+    where = "up" if offset < 0 else "down"
+    if moved:
+        audit_request("fields.moved", f"Moved the smart field {smart_field.key} {where}")
     else:
         db.session.rollback()
     if wants_fragment():
         return render("fields/index.html", partial=LIST, **_list_context(db.session))
+    if moved:
+        flash(f"Moved {{{{ {smart_field.key} }}}} {where}.", "success")
+    else:
+        flash(f"{{{{ {smart_field.key} }}}} is already {'first' if offset < 0 else 'last'}.", "info")
     return redirect_to(url_for("fields.index"))
 
 
