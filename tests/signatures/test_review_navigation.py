@@ -1,6 +1,6 @@
 """Review: the main navigation marks the area a page belongs to, also for sub-pages served by another
-blueprint (a teammate's signature pages are under Teammates, API tokens under Settings, the event
-hook section under Sync)."""
+blueprint (a teammate's signature pages and kept smart-field values are under Teammates, API tokens
+under Settings, the event hook section under Sync)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ CURRENT = re.compile(r'<a href="[^"]*"\s+aria-current="page">([^<]+)</a>')
         ("/teammate-signatures/{ada}", "Teammates"),
         ("/teammate-signatures/{ada}/changes/1", "Teammates"),
         ("/teammates/{ada}", "Teammates"),
+        ("/smart-fields/teammates/{ada}", "Teammates"),
+        ("/smart-fields/", "Smart fields"),
         ("/settings/api-tokens/", "Settings"),
         ("/sync/event-hook", "Sync"),
         ("/signatures/images", "Signatures"),
