@@ -1,7 +1,8 @@
 """In a real browser, the whole signature story on the sandbox, as an admin drives it: connect Okta, sync,
 set up smart fields, publish a standard and a Sales template, assign Sales by a rule and everyone else by
 default, see two teammates get different signatures and why, move one into Sales in Okta, sync, and see
-the signature follow, the history explain it (with its diff) and the private page show it."""
+the signature follow, the history explain it (with its diff) and the private page show it; and, with
+the Okta event hook on, a title change reaching the signature with no sync started by hand."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from playwright.sync_api import expect
 from tests.browser.axe_check import assert_accessible
 from tests.browser.test_sync_and_teammates import admin_page, connected_server  # noqa: F401 - fixtures
 from tests.conftest import LiveServer
+from webapp.sync import hooks
+from webapp.sync.hooks import hook_syncs
 
 pytestmark = pytest.mark.browser
 
@@ -105,8 +108,8 @@ def _add_sales_rule(page: Any, url: str) -> None:
     expect(row).to_contain_text(str(len(SALES_PEOPLE)))
 
 
-def _set_default(page: Any, url: str) -> None:
-    """Assignments › Default template: Standard; the preview names the others (not Sales); confirm."""
+def _set_default(page: Any, url: str, *, kept: tuple[str, ...] = SALES_PEOPLE) -> None:
+    """Assignments › Default template: Standard; the preview names the mover, not those a rule keeps."""
     page.goto(url + "/signatures/assignments/")
     page.get_by_role("combobox", name="Default template").select_option(label="Standard")
     page.locator("#assignment-default").get_by_role("button", name="Preview the change").click()
@@ -114,7 +117,7 @@ def _set_default(page: Any, url: str) -> None:
     expect(impact.get_by_role("heading")).to_have_text(re.compile(r"^\d+ teammates change signature$"))
     names = impact.locator("#change-impact-list")
     expect(names.get_by_role("listitem").filter(has_text=MOVER)).to_contain_text("→ Standard")
-    for name in SALES_PEOPLE:
+    for name in kept:
         expect(names).not_to_contain_text(name)
     assert_accessible(page, "the default template's impact preview")
     page.get_by_role("button", name="Save the default").click()
@@ -131,11 +134,27 @@ def _open_teammate(page: Any, url: str, name: str) -> None:
     page.get_by_role("heading", name=name, exact=True).wait_for()
 
 
-def _see_signature(page: Any, url: str, name: str, *, template: str, why: str | re.Pattern[str]) -> str:
+def _reload_until(page: Any, selector: str, text: str) -> None:
+    """Reload the page until `selector` holds `text`.
+
+    The Sync page shows the outcome once the run is committed; the re-render its changes trigger
+    follows a moment later (webapp/sync/engine.py sends `teammates_changed` after the commit), and
+    an event hook's sync runs in the background.
+    """
+    for _ in range(SLOW // 2_000):
+        try:
+            expect(page.locator(selector)).to_contain_text(text, timeout=2_000)
+            return
+        except AssertionError:
+            page.reload()
+    expect(page.locator(selector)).to_contain_text(text)
+
+
+def _see_signature(page: Any, url: str, name: str, *, template: str, why: str) -> str:
     """Open a teammate; their Signature section names the template and why; returns its plain text."""
     _open_teammate(page, url, name)
+    _reload_until(page, "#teammate-signature-why", why)
     section = page.locator("#teammate-signature")
-    expect(section.locator("#teammate-signature-why")).to_contain_text(why)
     expect(section).to_contain_text(f"{template} version 1")
     section.get_by_text("Plain text version").click()
     text: str = section.locator(".signature-text pre").inner_text()
@@ -203,6 +222,7 @@ def _dashboard_and_delivery(page: Any, url: str) -> None:
     page.goto(url + "/delivery/")
     page.get_by_role("heading", name="Delivery", exact=True).wait_for()
     expect(page.get_by_label(f"Private signature link of {MOVER}")).to_have_value(re.compile("/s/"))
+    expect(page.locator("#delivery-no-signatures")).to_have_count(0)  # everyone active has one
     assert_accessible(page, "/delivery/ with one link")
 
 
@@ -243,3 +263,47 @@ def test_signature_follows_a_department_change_in_okta(
     _teammates_by_template(page, url)
     _dashboard_and_delivery(page, url)
     _see_private_page(page, private_url, shows="Book a demo", hides="Signet Standard")
+
+
+def _turn_on_event_hook(page: Any, url: str, org: Any) -> None:
+    """Sync page › Generate secret and turn on; register the shown URL and secret in Okta; verify."""
+    page.goto(url + "/sync/")
+    page.get_by_role("button", name="Generate secret and turn on").click()
+    secret = page.get_by_label("Authentication secret (shown only this once)").input_value()
+    endpoint = page.locator("#event-hook-url").inner_text().strip()
+    expect(page.locator("#event-hook-state")).to_contain_text("On")
+    assert_accessible(page, "/sync/ with the event hook on and its secret shown")
+    hook = org.create_event_hook(
+        name="Signet", uri=endpoint, events=list(hooks.SYNC_EVENT_TYPES), auth_value=secret
+    )
+    assert org.verify_event_hook(hook["id"])["verificationStatus"] == "VERIFIED"
+
+
+def test_with_the_event_hook_a_title_change_reaches_the_signature_unasked(
+    admin_page: Any,  # noqa: F811 - the imported fixture
+    connected_server: LiveServer,  # noqa: F811
+    sandbox: Any,
+) -> None:
+    """Event hook on: a title changed in Okta re-renders the signature with no sync started by hand."""
+    page, url, org = admin_page, connected_server.url, sandbox.sandbox
+    org.event_hook_batch_seconds = 0.2
+    _sync(page, url, "Full sync", re.compile(r"^Full sync finished in [^:]+:\s+26 created"))
+    _ensure_default_fields(page, url)
+    _create_and_publish(page, url, name="Standard", html=STANDARD_HTML)
+    _set_default(page, url, kept=())
+    _turn_on_event_hook(page, url, org)
+
+    mover = next(user for user in org.list_users() if user["profile"].get("lastName") == "Dubois")
+    org.update_user(mover["id"], profile={"title": "Principal Engineer"})
+    _open_teammate(page, url, MOVER)
+    _reload_until(page, "#teammate-signature .signature-text pre", "Principal Engineer, Engineering")
+    page.locator("#teammate-signature").get_by_role("link", name="Signature history").click()
+    latest = page.locator("#signature-history tbody tr").first
+    expect(latest).to_contain_text("Okta: title changed from “Staff Engineer” to “Principal Engineer”")
+
+    page.goto(url + "/sync/")
+    expect(page.locator("#event-hook-last")).to_contain_text("user.account.update_profile")
+    expect(page.locator("#sync-runs tbody tr").first).to_contain_text("Okta event hook")
+    assert_accessible(page, "/sync/ after an event")
+    assert org.flush_event_hooks()
+    assert hook_syncs.wait_idle(SLOW / 1000)  # no event-hook sync left running past the test
