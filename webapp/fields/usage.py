@@ -1,6 +1,7 @@
 """Which templates use which smart fields: a registry the templates area fills (it sits above this
 one: imports flow one way), so the Smart fields page shows "Used by" and the Missing data view
-lists only the fields a published template uses.
+lists only the fields a published template uses. A second registry lets higher areas (assignment
+rules) say what deleting a field would change, for the delete confirmation.
 """
 
 from __future__ import annotations
@@ -55,3 +56,19 @@ def published_field_keys(session: Session) -> frozenset[str]:
     return frozenset(
         key for key, usages in field_usage(session).items() if any(usage.published for usage in usages)
     )
+
+
+DeleteWarning = Callable[[Session, str], Sequence[str]]
+
+_delete_warnings: list[DeleteWarning] = []
+
+
+def register_delete_warning(fn: DeleteWarning) -> None:
+    """Add `fn(session, field_key)`: sentences saying what deleting the field would change."""
+    if fn not in _delete_warnings:
+        _delete_warnings.append(fn)
+
+
+def delete_warnings(session: Session, key: str) -> list[str]:
+    """Every registered area's warnings about deleting the field `key` ([] if none)."""
+    return [warning for fn in _delete_warnings for warning in fn(session, key)]

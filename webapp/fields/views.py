@@ -24,7 +24,7 @@ from webapp.fields.models import VALUE_MAX_LENGTH, FieldFormat, FieldSource, Sma
 from webapp.fields.panel import register_panel
 from webapp.fields.signals import fields_changed
 from webapp.fields.store import FieldSpec
-from webapp.fields.usage import field_usage
+from webapp.fields.usage import delete_warnings, field_usage
 from webapp.fields.values import known_fields
 from webapp.rendering import found_or_404, redirect_to, render, wants_fragment
 from webapp.security import render_error
@@ -265,10 +265,11 @@ def sample() -> Response:
 
 @bp.get(f"/<int(max={MAX_ID}):field_id>/delete")
 def confirm_delete(field_id: int) -> Response:
-    """Ask before deleting a field, naming the templates that use it."""
+    """Ask before deleting a field, naming the templates (and rules) that use it."""
     smart_field = _field_or_404(field_id)
     usages = field_usage(db.session).get(smart_field.key, [])
-    return render("fields/delete.html", smart_field=smart_field, usages=usages)
+    warnings = delete_warnings(db.session, smart_field.key)
+    return render("fields/delete.html", smart_field=smart_field, usages=usages, delete_warnings=warnings)
 
 
 @bp.post(f"/<int(max={MAX_ID}):field_id>/delete")

@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, flash, request, url_for
 
 from webapp.extensions import db
 from webapp.rendering import found_or_404, redirect_to, render
-from webapp.rules import changes, pages, store
+from webapp.rules import changes, pages, store, usage
 from webapp.rules.changes import Change, DeleteRule, Reorder, SaveRule, SetDefault, SetManual
 from webapp.rules.choices import field_choices
 from webapp.rules.describe import template_label
@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
         RuleDirection=Direction,
         rules_template_label=template_label,
     )
+    usage.register()  # the smart field delete confirmation names the rules using the field
 
 
 bp.record_once(lambda state: init_app(state.app))  # type: ignore[arg-type]
