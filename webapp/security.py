@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, request, url_for
+from flask import Flask, Response, abort, current_app, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -43,6 +43,8 @@ SECURITY_HEADERS = {
 # Sent only when BASE_URL is https: browsers then refuse plain http to this host for a year.
 # https://developer.mozilla.org/docs/Web/HTTP/Headers/Strict-Transport-Security
 HSTS_HEADER = "max-age=31536000"
+# The export API (webapp/delivery/api.py) answers its errors, these refusals included, in JSON.
+API_PREFIX = "/api/"
 ERROR_MESSAGES = {
     400: "The request could not be understood.",
     403: "You don't have access to this page.",
@@ -101,6 +103,9 @@ def _refuse_hostile_request() -> Response | None:
     refusal = request_guard.refusal_for(current_app_view())
     if refusal is None:
         return None
+    if request.path.startswith(API_PREFIX) and not refusal.allow:
+        # Raised, so the API blueprint's error handler answers its clients in JSON, not a page.
+        abort(refusal.status, description=refusal.message)
     response = render_error(refusal.status, refusal.message)
     if refusal.allow:
         response.headers["Allow"] = refusal.allow
