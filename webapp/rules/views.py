@@ -95,7 +95,14 @@ def _rule_editor(rule: AssignmentRule | None) -> Response:
     with db.session_scope(writer=False) as reading:
         templates = pages.template_choices(session=reading, current=rule.template_id if rule else None)
         keys = {choice.key for choice in field_choices(session=reading)}
+        others = [
+            other.name for other in store.list_rules(session=reading) if rule is None or other.id != rule.id
+        ]
     draft = form.validate(templates=templates, fields=keys)
+    if draft is not None and draft.name.casefold() in {name.casefold() for name in others}:
+        # Rules are shown and audited by name: two of the same name would be told apart by position only.
+        form.errors["name"] = f"A rule named “{draft.name}” already exists. Give this one another name."
+        draft = None
     if draft is None or action is None:
         if action is None:
             form.errors["form"] = "That button is not one of this form's; nothing was saved."
