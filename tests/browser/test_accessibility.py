@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests import factories
 from tests.browser.axe_check import assert_accessible, blocking_violations
+from tests.browser.signin import create_admin, sign_in
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -29,15 +29,8 @@ def _page_endpoints(live_server: LiveServer) -> list[str]:
 
 
 def _sign_in(page: Any, live_server: LiveServer) -> None:
-    from webapp.extensions import db
-
-    with live_server.app.app_context(), db.session_scope() as session:
-        factories.gen_admin(session)
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill(factories.ADMIN_EMAIL)
-    page.get_by_label("Password").fill(factories.ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Dashboard").wait_for()
+    create_admin(live_server)
+    sign_in(page, live_server.url)
 
 
 def test_first_run_and_sign_in_pages_are_accessible(page: Any, live_server: LiveServer) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests import factories
+from tests.browser.signin import create_admin, sign_in
 from tests.conftest import LiveServer
 from webapp.extensions import db
 from webapp.sources.okta import store
@@ -27,12 +27,8 @@ def okta_org(live_server: LiveServer, sandbox: Any) -> Iterator[Any]:
 @pytest.fixture
 def admin_page(page: Any, live_server: LiveServer) -> Any:
     """A browser page signed in as an admin."""
-    with live_server.app.app_context(), db.session_scope() as session:
-        factories.gen_admin(session)
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill(factories.ADMIN_EMAIL)
-    page.get_by_label("Password").fill(factories.ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    create_admin(live_server)
+    sign_in(page, live_server.url)
     page.get_by_text("Connect Okta to get started").wait_for()
     return page
 

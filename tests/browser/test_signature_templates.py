@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser.axe_check import assert_accessible
+from tests.browser.signin import sign_in
 from tests.conftest import LiveServer
 from tests.signature_templates.conftest import gen_fields
 from tests.teammates.factories import gen_teammate
@@ -29,12 +30,7 @@ def editor_page(page: Any, live_server: LiveServer) -> Any:
         gen_fields(session)
         gen_teammate(session, name="Grace Hopper", title="Rear Admiral", department="Navy")
         gen_teammate(session, name="Ada Lovelace", title="Analyst", department="Engineering")
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill(factories.ADMIN_EMAIL)
-    page.get_by_label("Password").fill(factories.ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Dashboard").wait_for()
-    return page
+    return sign_in(page, live_server.url)
 
 
 def test_edit_preview_and_publish_a_template(editor_page: Any, live_server: LiveServer) -> None:

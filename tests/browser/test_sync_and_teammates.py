@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from tests import factories
 from tests.browser.axe_check import assert_accessible
+from tests.browser.signin import sign_in
 from tests.conftest import LiveServer, SignetTestClient
 from tests.okta_flow import connect_okta, fill_wizard
 from webapp.extensions import db
@@ -43,12 +44,7 @@ def connected_server(live_server: LiveServer, sandbox: Any) -> LiveServer:
 @pytest.fixture
 def admin_page(page: Any, connected_server: LiveServer) -> Any:
     """A browser signed in to the connected server."""
-    page.goto(connected_server.url + "/login")
-    page.get_by_label("Email").fill(factories.ADMIN_EMAIL)
-    page.get_by_label("Password").fill(factories.ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Dashboard").wait_for()
-    return page
+    return sign_in(page, connected_server.url)
 
 
 def _rows(page: Any) -> int:

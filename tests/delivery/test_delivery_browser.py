@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests import factories
 from tests.browser.axe_check import assert_accessible
+from tests.browser.signin import create_admin, sign_in
 from tests.conftest import LiveServer
 from tests.delivery.factories import gen_signed_teammate
 from webapp.delivery import links
@@ -74,13 +74,8 @@ def test_dead_link_page_is_accessible(page: Any, live_server: LiveServer) -> Non
 def test_admin_delivery_pages_are_accessible(page: Any, live_server: LiveServer) -> None:
     """Delivery page with links, the teammate panel after regenerating (htmx), Settings with a new token."""
     teammate_id, token = _signed_teammate_with_link(live_server)
-    with live_server.app.app_context(), db.session_scope() as session:
-        factories.gen_admin(session)
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill(factories.ADMIN_EMAIL)
-    page.get_by_label("Password").fill(factories.ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Dashboard").wait_for()
+    create_admin(live_server)
+    sign_in(page, live_server.url)
 
     page.goto(live_server.url + "/delivery/")
     page.get_by_label("Private signature link of Grace Hopper").wait_for()

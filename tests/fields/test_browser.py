@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser.axe_check import assert_accessible
+from tests.browser.signin import sign_in
 from tests.conftest import LiveServer
 from tests.fields.factories import gen_field, gen_schema
 from tests.fields.test_pages import usage
@@ -45,11 +46,7 @@ def seeded(live_server: LiveServer) -> dict[str, int]:
 
 
 def _sign_in(page: Any, live_server: LiveServer) -> None:
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill(factories.ADMIN_EMAIL)
-    page.get_by_label("Password").fill(factories.ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Dashboard").wait_for()
+    sign_in(page, live_server.url)
 
 
 def test_sample_follows_the_form_and_pages_are_accessible(

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests import factories
 from tests.browser.axe_check import assert_accessible
+from tests.browser.signin import create_admin, sign_in
 from tests.conftest import LiveServer
 from tests.rules.factories import Org, gen_rule, seed_org
 from webapp.extensions import db
@@ -21,13 +21,8 @@ BASE = "/signatures/assignments"
 
 
 def _sign_in(page: Any, live_server: LiveServer) -> None:
-    with live_server.app.app_context(), db.session_scope() as session:
-        factories.gen_admin(session)
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill(factories.ADMIN_EMAIL)
-    page.get_by_label("Password").fill(factories.ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Dashboard").wait_for()
+    create_admin(live_server)
+    sign_in(page, live_server.url)
 
 
 def _rule_names(live_server: LiveServer) -> list[str]:

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests import factories
 from tests.browser.axe_check import assert_accessible
+from tests.browser.signin import create_admin, sign_in
 from tests.conftest import LiveServer
 from tests.signatures.conftest import history, okta_change, seed_world
-from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
 
@@ -20,13 +19,8 @@ def test_history_diff_and_teammate_panel_are_accessible(page: Any, live_server: 
     """History, diff, teammate page and Teammates table pass axe-core; the frame shows the signature."""
     world = seed_world(live_server.app)
     okta_change(live_server.app, world.people["Bob"], title="Senior Engineer")
-    with live_server.app.app_context(), db.session_scope() as session:
-        factories.gen_admin(session)
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill(factories.ADMIN_EMAIL)
-    page.get_by_label("Password").fill(factories.ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Dashboard").wait_for()
+    create_admin(live_server)
+    sign_in(page, live_server.url)
     assert_accessible(page, "dashboard with signatures")
     bob = world.people["Bob"]
     page.goto(f"{live_server.url}/teammate-signatures/{bob}")

@@ -484,6 +484,9 @@ def test_sync_now_against_the_sandbox(
     """A real Sync now (full) against the sandbox: the progress region ends with the outcome."""
     from jobs.sync import background_sync_thread
 
+    # Okta answers the first listing slowly, so the run is still going when the page is drawn
+    # (26 users otherwise sync before the response renders, and the page shows the outcome).
+    connected.org.inject_fault("latency", latency_seconds=2.0, path_prefix="/api/v1/users")
     response = htmx_client.post("/sync/run", data={"kind": "full"})
     assert POLLING in page_text(response)
     poll = re.search(r'hx-get="(/sync/progress\?[^"]+)"', page_text(response))
