@@ -15,8 +15,8 @@ cpu_s (this process's CPU time over the loop: the figure to trust on a machine s
 work), the split values_s (smart-field values) and render_s (render_signature), distinct_hashes,
 html_chars_mean, and style_inlined_once (the template's <style> block was inlined at compile time).
 
-Figures (2-core development container, quiet moment, N = 10,000, five runs): render_all_s
-1.85-1.95 s (185-195 µs per signature): values 0.56-0.59 s, render_signature 1.29-1.35 s. With the
+Figures (2-core development container, quiet moment, N = 10,000): render_all_s 1.88-1.90 s
+(188-190 µs per signature): values 0.56 s, render_signature 1.31-1.34 s. With the
 machine loaded by other test suites, 3-12 s of wall time for 1.9-2.5 s of CPU (cpu_s).
 """
 
@@ -143,8 +143,10 @@ def main() -> None:
     rng = random.Random(args.seed)
     fields = default_fields()
     profiles = [profile(number, rng) for number in range(args.teammates)]
-    prepared = prepare_fields(fields)  # once per batch, as `teammate_field_values` does
     compiled = compile_template(STARTER)
+    # Once per batch, and only the fields the template uses, as a re-render does
+    # (`webapp.signatures.service` passes the templates' placeholders to `teammate_field_values`).
+    prepared = prepare_fields([field for field in fields if field.key in compiled.names])
     values_s = render_s = 0.0
     hashes, sizes = set(), []
     started, cpu_started = time.perf_counter(), time.process_time()

@@ -127,6 +127,22 @@ def test_teammate_values_are_batched(app: Flask) -> None:
         )
 
 
+def test_teammate_values_for_only_some_keys(app: Flask) -> None:
+    """With `keys`, only those fields are computed (a re-render asks for what its templates use)."""
+    with app.app_context(), db.session_scope() as session:
+        gen_field(session, "job_title", "title")
+        gen_field(session, "office", fallback="HQ")
+        person = gen_teammate(session, name="Some Person")
+        assert person.id is not None
+        person_id = person.id
+    with app.app_context(), db.session_scope(writer=False) as session:
+        only = teammate_field_values(session=session, teammate_ids=[person_id], keys={"office"})
+        assert only[person_id].values == {"office": "HQ"}
+        assert only[person_id].missing == frozenset({"office"})
+        every = teammate_field_values(session=session, teammate_ids=[person_id])
+        assert set(every[person_id].values) == {"job_title", "office"}
+
+
 def test_known_fields_in_order_and_profile_values(app: Flask) -> None:
     """Fields come in the admin's order; a bare profile gets values too (previews, CLI)."""
     with app.app_context(), db.session_scope() as session:

@@ -8,7 +8,7 @@ before the fallback: the Missing data view and the signatures' warnings use it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,11 +139,15 @@ def local_values(*, session: Session, teammate_ids: Sequence[int]) -> dict[int, 
     return result
 
 
-def teammate_field_values(*, session: Session, teammate_ids: Sequence[int]) -> dict[int, FieldValues]:
-    """Every field's value for each of `teammate_ids` (one without an Okta record gets its kept
-    values and fallbacks), in a few queries whatever their number: the fields, then the Okta
-    profiles and the kept values by batches of ids."""
-    fields = prepare_fields(known_fields(session=session))
+def teammate_field_values(
+    *, session: Session, teammate_ids: Sequence[int], keys: Collection[str] | None = None
+) -> dict[int, FieldValues]:
+    """Every field's value (or only those of `keys`: a re-render computes just the fields its
+    templates use) for each of `teammate_ids` (one without an Okta record gets its kept values and
+    fallbacks), in a few queries whatever their number: the fields, then the Okta profiles and the
+    kept values by batches of ids."""
+    known = known_fields(session=session)
+    fields = prepare_fields([field for field in known if keys is None or field.key in keys])
     profiles = okta_profiles(session=session, teammate_ids=teammate_ids)
     kept = local_values(session=session, teammate_ids=teammate_ids)
     result: dict[int, FieldValues] = {}

@@ -134,7 +134,9 @@ def _read(session: Session, batch: list[int], cause: Cause) -> Snapshot:
         version = versions.get(assignment.template_id)
         if version is not None and _needs_render(cause, assignment, version, signature, uses):
             to_render.append(teammate_id)
-    values = teammate_field_values(session=session, teammate_ids=to_render) if to_render else {}
+    # Only the fields the templates use are computed (phone formats are the costly part).
+    used = frozenset().union(*uses.values()) if uses else frozenset()
+    values = teammate_field_values(session=session, teammate_ids=to_render, keys=used) if to_render else {}
     named = wanted | {signature.template_id for signature in current.values()}
     names = _template_names(session, named)
     okta = _okta_details(session, cause, to_render + to_remove)
