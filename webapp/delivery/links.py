@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, or_
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from webapp.crypto import SecretBox, SecretUnreadableError
@@ -26,7 +26,7 @@ from webapp.db import utcnow
 from webapp.delivery.models import PrivateLink
 from webapp.signatures.models import Signature
 from webapp.teammates.models import Teammate
-from webapp.teammates.queries import LIKE_ESCAPE, like_pattern
+from webapp.teammates.queries import name_or_email_matches
 
 TOKEN_BYTES = 32
 # Anything that isn't 20-100 URL-safe characters is not one of our tokens: 404 without a query.
@@ -207,13 +207,7 @@ class LinkPage:
 
 def _search(statement: Any, search: str) -> Any:
     # The Teammates page's matching: case-insensitive, LIKE's wildcards taken literally.
-    pattern = like_pattern(search.strip())
-    return statement.where(
-        or_(
-            func.lower(col(Teammate.display_name)).like(pattern, escape=LIKE_ESCAPE),
-            func.lower(col(Teammate.email)).like(pattern, escape=LIKE_ESCAPE),
-        )
-    )
+    return statement.where(name_or_email_matches(search.strip()))
 
 
 def link_page(*, session: Session, page: int = 1, search: str = "") -> LinkPage:

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, not_, or_
+from sqlalchemy import ColumnElement, and_, func, not_, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -236,18 +236,22 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def name_or_email_matches(search: str) -> ColumnElement[bool]:
+    """The Teammates search: `search` anywhere in the name or the email, case-insensitive, with
+    LIKE's wildcards taken literally."""
+    pattern = like_pattern(search)
+    return or_(
+        func.lower(col(Teammate.display_name)).like(pattern, escape=LIKE_ESCAPE),
+        func.lower(col(Teammate.email)).like(pattern, escape=LIKE_ESCAPE),
+    )
+
+
 def _filtered(statement: Any, filters: TeammateFilters, *, join: bool = True) -> Any:
     """`statement` with the filters applied; the Okta record is joined when `join` or a filter needs it."""
     if join or filters.status is not None or filters.department or filters.title:
         statement = statement.outerjoin(SourceRecord, _okta_join())
     if filters.search:
-        pattern = like_pattern(filters.search)
-        statement = statement.where(
-            or_(
-                func.lower(col(Teammate.display_name)).like(pattern, escape=LIKE_ESCAPE),
-                func.lower(col(Teammate.email)).like(pattern, escape=LIKE_ESCAPE),
-            )
-        )
+        statement = statement.where(name_or_email_matches(filters.search))
     if filters.status is not None:
         statement = statement.where(_status_condition(filters.status))
     if filters.department:
