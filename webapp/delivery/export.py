@@ -7,12 +7,12 @@ when a teammate gains or loses a signature).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from webapp.pagination import page_count
 from webapp.signatures.models import Signature
 from webapp.teammates.models import Teammate
 
@@ -32,7 +32,7 @@ class ExportPage:
     @property
     def pages(self) -> int:
         """How many pages there are (at least one, even when empty)."""
-        return max(1, math.ceil(self.total / self.per_page))
+        return page_count(self.total, self.per_page)
 
 
 def export_page(*, session: Session, page: int, per_page: int) -> ExportPage:

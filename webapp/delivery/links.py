@@ -11,7 +11,6 @@ an inactive teammate's link answers 404 like a guessed one, and works again if t
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import secrets
 from collections.abc import Iterator, Sequence
@@ -24,6 +23,7 @@ from sqlmodel import Session, col, select
 from webapp.crypto import SecretBox, SecretUnreadableError
 from webapp.db import utcnow
 from webapp.delivery.models import PrivateLink
+from webapp.pagination import clamp_page, page_count
 from webapp.signatures.models import Signature
 from webapp.teammates.models import Teammate
 from webapp.teammates.queries import name_or_email_matches
@@ -202,7 +202,7 @@ class LinkPage:
     @property
     def pages(self) -> int:
         """How many pages the table fills (at least one)."""
-        return max(1, math.ceil(self.total / self.per_page))
+        return page_count(self.total, self.per_page)
 
 
 def _search(statement: Any, search: str) -> Any:
@@ -224,7 +224,7 @@ def link_page(*, session: Session, page: int = 1, search: str = "") -> LinkPage:
         counting = _search(counting, search)
         listing = _search(listing, search)
     total = int(session.exec(counting).one())
-    page = min(max(1, page), max(1, math.ceil(total / LINKS_PER_PAGE)))
+    page = clamp_page(page, total, LINKS_PER_PAGE)
     listing = listing.order_by(func.lower(col(Teammate.display_name)), col(Teammate.id))
     found = session.exec(listing.offset((page - 1) * LINKS_PER_PAGE).limit(LINKS_PER_PAGE)).all()
     rows = [LinkRow(teammate, link, signature_id is not None) for teammate, link, signature_id in found]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from webapp.pagination import clamp_page, page_count
 from webapp.signatures.models import Signature, SignatureChange, SignatureRenderError
 
 HISTORY_PAGE_SIZE = 20
@@ -53,14 +53,14 @@ class HistoryPage:
     @property
     def pages(self) -> int:
         """How many pages the history fills (at least one)."""
-        return max(1, math.ceil(self.total / self.page_size))
+        return page_count(self.total, self.page_size)
 
 
 def history_page(*, session: Session, teammate_id: int, page: int = 1) -> HistoryPage:
     """A page of the teammate's signature changes, newest first (a page past the end: the last)."""
     where = col(SignatureChange.teammate_id) == teammate_id
     total = int(session.exec(select(func.count()).select_from(SignatureChange).where(where)).one())
-    page = min(max(1, page), max(1, math.ceil(total / HISTORY_PAGE_SIZE)))
+    page = clamp_page(page, total, HISTORY_PAGE_SIZE)
     changes = session.exec(
         select(SignatureChange)
         .where(where)

@@ -6,7 +6,6 @@ is `webapp.sync.store`; this module only adds what the pages need on top of it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from jobs.registry import FULL_SYNC, INCREMENTAL_SYNC, job_specs, sync_interval
+from webapp.pagination import clamp_page, page_count
 from webapp.scheduling import store as scheduling
 from webapp.scheduling.lease import SCHEDULER_LEASE
 from webapp.sync import store
@@ -39,13 +39,13 @@ class RunPage:
     @property
     def pages(self) -> int:
         """How many pages the history fills (at least one)."""
-        return max(1, math.ceil(self.total / self.page_size))
+        return page_count(self.total, self.page_size)
 
 
 def run_page(*, session: Session, source: str, page: int = 1) -> RunPage:
     """The runs of `source`, newest first, `RUNS_PAGE_SIZE` a page (past the end: the last page)."""
     total = int(session.exec(select(func.count(col(SyncRun.id))).where(SyncRun.source == source)).one())
-    page = min(max(1, page), max(1, math.ceil(total / RUNS_PAGE_SIZE)))
+    page = clamp_page(page, total, RUNS_PAGE_SIZE)
     statement = (
         select(SyncRun)
         .where(SyncRun.source == source)

@@ -8,7 +8,6 @@ Typed, keyword-only functions taking a `Session`; they never commit.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, func, not_, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
+from webapp.pagination import clamp_page, page_count
 from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.sync.models import SyncRun
 from webapp.teammates import store as teammates
@@ -181,7 +181,7 @@ class TeammatePage:
     @property
     def pages(self) -> int:
         """How many pages the matches fill (at least one)."""
-        return max(1, math.ceil(self.total / self.page_size))
+        return page_count(self.total, self.page_size)
 
     @property
     def first_number(self) -> int:
@@ -271,8 +271,7 @@ def teammate_page(*, session: Session, filters: TeammateFilters) -> TeammatePage
     """The page of teammates `filters` asks for (a page past the end shows the last page)."""
     # Counting needs the record only for filters on it (a search alone counts teammates only).
     total = int(session.exec(_filtered(select(func.count(col(Teammate.id))), filters, join=False)).one())
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(filters.page, pages)
+    page = clamp_page(filters.page, total, PAGE_SIZE)
     order = _SORT_COLUMNS[filters.sort]
     # NULLs (no department...) last in both directions, then a stable tie-break by name and id.
     ordering = [order.is_(None), order.desc() if filters.descending else order.asc()]
