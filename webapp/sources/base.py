@@ -4,7 +4,7 @@ the difference."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -20,6 +20,8 @@ class DirectoryAttribute:
     title: str
     type: str = "string"
     custom: bool = False
+    # Schema details kept as sent (see `SourceAttribute.details`): oneOf, enum, items, format, ...
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,15 @@ class OktaEventHook(SQLModel, table=True):
     accepted_count: int = Field(default=0)
     refused_count: int = Field(default=0)
     last_refused_at: datetime | None = timestamp_field(nullable=True)
+
+
+# Database model: an Okta user Signet must look up by id soon, because an event hook said they
+# changed (deactivated, deleted, updated...). One row per user (a second event is the same
+# request); the next hook-triggered sync looks the pending ids up in batches (`filter=id eq "..."
+# or ...`) and deletes the rows it checked. Kept in the database, so a check asked for in one
+# process, or before a crash, is still done.
+class PendingUserCheck(SQLModel, table=True):
+    __tablename__ = "okta_pending_user_checks"
+
+    external_id: str = Field(primary_key=True, max_length=100)  # Okta's user id (00u...)
+    requested_at: datetime = timestamp_field(index=True)

@@ -6,6 +6,7 @@ the state and pending holds from here; confirming or dismissing a hold is `webap
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_
@@ -15,6 +16,7 @@ from webapp.db import utcnow
 from webapp.sync.models import (
     ACTIVE_RUN_STATUSES,
     HoldStatus,
+    PendingUserCheck,
     SyncHold,
     SyncHoldItem,
     SyncRun,
@@ -239,3 +241,43 @@ def count_hold_items(*, session: Session, hold_id: int) -> int:
     """How many teammates a hold keeps."""
     statement = select(func.count()).select_from(SyncHoldItem).where(SyncHoldItem.hold_id == hold_id)
     return int(session.exec(statement).one())
+
+
+# ----------------------------------------------------------------------------- pending user checks
+
+
+def add_pending_checks(*, session: Session, external_ids: Sequence[str], at: datetime) -> int:
+    """Ask for each of `external_ids` to be looked up at Okta soon; returns how many were new.
+
+    Ids already pending stay as they are (one check per user, however many events named them).
+    The caller validates the ids' shape first: these come from an event hook's body.
+    """
+    wanted = list(dict.fromkeys(external_ids))
+    if not wanted:
+        return 0
+    pending = set(
+        session.exec(
+            select(PendingUserCheck.external_id).where(col(PendingUserCheck.external_id).in_(wanted))
+        ).all()
+    )
+    new = [external_id for external_id in wanted if external_id not in pending]
+    session.add_all(PendingUserCheck(external_id=external_id, requested_at=at) for external_id in new)
+    return len(new)
+
+
+def pending_checks(*, session: Session, limit: int) -> list[str]:
+    """Up to `limit` pending user ids, oldest request first."""
+    statement = (
+        select(PendingUserCheck.external_id)
+        .order_by(col(PendingUserCheck.requested_at), col(PendingUserCheck.external_id))
+        .limit(limit)
+    )
+    return list(session.exec(statement).all())
+
+
+def clear_checks(*, session: Session, external_ids: Sequence[str]) -> None:
+    """Forget the pending checks of `external_ids` (they were looked up)."""
+    if external_ids:
+        session.exec(
+            delete(PendingUserCheck).where(col(PendingUserCheck.external_id).in_(list(external_ids)))
+        )

@@ -109,6 +109,10 @@ class SourceAttribute(SQLModel, table=True):
     type: str = Field(default="string", max_length=32)  # string, boolean, number, integer, array
     custom: bool = Field(default=False)  # Okta: in the schema's `custom` definitions, not `base`
     position: int = Field(default=0)  # the source's order: base attributes first, then custom
+    # What else the schema says of the attribute, kept as sent (validated shapes only): `oneOf`
+    # ([{const, title}]), `enum`, `items` (with their own enum/oneOf), `format`, `maxLength` and
+    # `permissions`. `webapp.teammates.enums` reads enum titles from it.
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     first_seen_at: datetime = timestamp_field()
     last_seen_at: datetime = timestamp_field()
     removed_at: datetime | None = timestamp_field(nullable=True)
