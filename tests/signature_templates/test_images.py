@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import zipfile
+import zlib
 from typing import Any
 
 import pytest
@@ -120,6 +122,42 @@ def test_bad_uploads_are_refused_with_a_specific_message(
     response = upload(client, data, filename)
     assert response.status_code == 422
     assert says in visible_text(response)
+    assert 'id="image-file-error"' in page_text(response)
+    assert stored(app) == []
+
+
+def png_with_chunk(chunk_type: bytes, data: bytes) -> bytes:
+    """A valid small PNG with one extra ancillary chunk (correct length and CRC) before its pixel data."""
+    png = image_bytes("PNG")
+    chunk = struct.pack(">I", len(data)) + chunk_type + data
+    chunk += struct.pack(">I", zlib.crc32(chunk_type + data) & 0xFFFFFFFF)
+    header_end = 8 + 8 + 13 + 4  # signature, then IHDR (length, type, 13 data bytes, CRC)
+    return png[:header_end] + chunk + png[header_end:]
+
+
+# 8 MB of zeros compress to about 8 KB: well under the 1 MB upload limit, far over Pillow's
+# 1 MB limit for a decompressed text or colour-profile chunk (PngImagePlugin.MAX_TEXT_CHUNK).
+_BOMB = zlib.compress(b"\0" * (8 * 1024 * 1024), 9)
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        (b"zTXt", b"Comment\0\0" + _BOMB),
+        (b"iCCP", b"sRGB\0\0" + _BOMB),
+        (b"iTXt", b"Comment\0\1\0\0\0" + _BOMB),
+    ],
+    ids=["zTXt", "iCCP", "iTXt"],
+)
+def test_png_with_an_oversized_compressed_chunk_is_refused_not_a_500(
+    app: Flask, client: FlaskClient, signed_in: AuthActions, chunk: tuple[bytes, bytes]
+) -> None:
+    """A compressed metadata chunk that inflates past Pillow's limit is refused like any broken image."""
+    hostile = png_with_chunk(*chunk)
+    assert len(hostile) < 1024 * 1024
+    response = upload(client, hostile)
+    assert response.status_code == 422
+    assert "The image is corrupt or truncated" in visible_text(response)
     assert 'id="image-file-error"' in page_text(response)
     assert stored(app) == []
 

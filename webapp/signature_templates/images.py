@@ -100,6 +100,11 @@ def _open(raw: bytes) -> Image.Image:
         raise ImageRefused(TOO_MANY_PIXELS) from error
     except UnidentifiedImageError as error:
         raise ImageRefused(NOT_AN_IMAGE) from error
+    except Exception as error:  # noqa: BLE001 - e.g. ValueError from a PNG chunk over Pillow's limits
+        # Pillow reads a PNG's chunks before the first pixel data while opening; a compressed
+        # zTXt/iTXt/iCCP chunk that inflates past PngImagePlugin.MAX_TEXT_CHUNK, or a bad IHDR,
+        # raises ValueError here (not UnidentifiedImageError): a broken file like any other.
+        raise ImageRefused(CORRUPT) from error
 
 
 def _verified_format(raw: bytes) -> str:
