@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import phonenumbers
 
 from webapp.fields.formats import PHONE_FORMATS, clean_text, format_value
+from webapp.fields.keys import reserved_reason
 from webapp.fields.models import (
     DEFAULT_REGION,
     DEFAULT_SEPARATOR,
@@ -26,45 +27,6 @@ from webapp.fields.models import (
 from webapp.fields.store import FieldSpec
 
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
-# Words a template can't use as a placeholder name (Jinja's keywords and literals, the loop variable).
-RESERVED_KEYS = frozenset(
-    {
-        "and",
-        "or",
-        "not",
-        "in",
-        "is",
-        "if",
-        "else",
-        "elif",
-        "endif",
-        "for",
-        "endfor",
-        "true",
-        "false",
-        "none",
-        "loop",
-        "self",
-        "block",
-        "extends",
-        "include",
-        "import",
-        "from",
-        "with",
-        "set",
-        "macro",
-        "call",
-        "filter",
-        "raw",
-        "as",
-        "recursive",
-        "super",
-        "range",
-        "varargs",
-        "kwargs",
-        "caller",
-    }
-)
 REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 FORMAT_LABELS: Mapping[str, str] = {
     FieldFormat.TEXT: "Text, as it is",
@@ -162,8 +124,11 @@ class FieldForm:
             self.errors["key"] = (
                 "Use lowercase letters, digits and underscores, starting with a letter (e.g. job_title)."
             )
-        elif self.key in RESERVED_KEYS:
-            self.errors["key"] = f"“{self.key}” is a word templates reserve; choose another name."
+        elif reason := reserved_reason(self.key):
+            self.errors["key"] = (
+                f"“{self.key}” is a word templates reserve: {reason}, so a field of that name could "
+                "never be used in a template. Choose another name."
+            )
         elif self.key in taken_keys:
             self.errors["key"] = f"A field named {self.key} already exists; choose another name."
 

@@ -21,6 +21,8 @@ from jinja2.exceptions import TemplateError, TemplateSyntaxError
 from jinja2.runtime import Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from webapp.fields.keys import reserved_reason
+
 MAX_TEMPLATE_CHARS = 50_000
 MAX_OUTPUT_CHARS = 100_000  # rendered HTML, before inlining and cleaning
 MAX_BLOCK_DEPTH = 20  # nested {% if %}
@@ -32,11 +34,6 @@ MAX_NUMBER_DIGITS = 12
 
 # A smart field's key (`webapp.fields.models`: [a-z][a-z0-9_]*, at most 40 characters).
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
-# Names Jinja gives a meaning of its own, refused even though no global of that name exists here.
-RESERVED_NAMES = frozenset(
-    {"self", "loop", "super", "caller", "varargs", "kwargs", "range", "dict", "lipsum", "cycler"}
-    | {"joiner", "namespace", "true", "false", "none", "config", "request", "session", "g"}
-)
 ALLOWED_TESTS = frozenset({"defined", "undefined", "none"})
 COMPARISONS = frozenset({"eq", "ne", "lt", "lteq", "gt", "gteq", "in", "notin"})
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -241,7 +238,13 @@ def _refusal_reason(node: nodes.Node) -> str:
 def _check_name(node: nodes.Name) -> None:
     if node.ctx != "load":
         raise Refusal("assigning names is not allowed", node.lineno)
-    if node.name in RESERVED_NAMES or not NAME_PATTERN.fullmatch(node.name):
+    # Names Jinja or Flask give a meaning of their own are refused even though no global of that name
+    # exists here; the smart-field form refuses the same list as keys (`webapp.fields.keys`).
+    if reason := reserved_reason(node.name):
+        raise Refusal(
+            f"{{{{ {node.name} }}}} is a word templates reserve, not a smart field: {reason}", node.lineno
+        )
+    if not NAME_PATTERN.fullmatch(node.name):
         raise Refusal(
             f"{{{{ {node.name[:40]} }}}} is not a smart field name (lowercase letters, digits and _)",
             node.lineno,
