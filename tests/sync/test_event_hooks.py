@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,17 +34,18 @@ HOOK = "/hooks/okta"
 
 
 def okta_body(*event_types: str, target: str = "00u0000000000000000") -> dict[str, Any]:
-    """A delivery shaped like Okta's (concepts/event-hooks, "Event delivery"), one event per type."""
+    """A delivery shaped like Okta's (concepts/event-hooks, "Event delivery"), one event per type,
+    each with a new System Log `uuid` (Signet ignores events it has seen: send the same body to replay)."""
     events = [
         {
-            "uuid": f"uuid-{number}",
+            "uuid": str(uuid.uuid4()),
             "published": "2026-11-28T20:00:00.000Z",
             "eventType": kind,
             "version": "0",
             "displayMessage": "A change",
             "target": [{"id": target, "type": "User", "alternateId": "x@acme.example", "displayName": "X"}],
         }
-        for number, kind in enumerate(event_types)
+        for kind in event_types
     ]
     return {
         "eventType": "com.okta.event_hook",
