@@ -14,7 +14,14 @@ from sqlmodel import Session, col, select
 
 from webapp.fields.formats import is_filled
 from webapp.fields.models import SmartField
-from webapp.fields.values import BATCH, PreparedField, local_values, okta_profiles, prepare_fields
+from webapp.fields.values import (
+    BATCH,
+    PreparedField,
+    local_values,
+    okta_profiles,
+    own_value,
+    prepare_fields,
+)
 from webapp.teammates.models import Teammate
 
 
@@ -76,7 +83,7 @@ def completion(
 
 
 def _filled(field: PreparedField, profile: Mapping[str, Any], kept: Mapping[str, str]) -> bool:
-    raw = profile.get(field.attribute) if field.from_okta else kept.get(field.key)
+    raw = own_value(field, profile, kept)
     return raw is not None and is_filled(
         raw, fmt=field.format, region=field.region, separator=field.separator
     )

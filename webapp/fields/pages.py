@@ -19,7 +19,7 @@ from webapp.fields.forms import FORMAT_LABELS
 from webapp.fields.models import FieldSource, SmartField
 from webapp.fields.store import FieldSpec
 from webapp.fields.usage import FieldUsage, field_usage, published_field_keys
-from webapp.fields.values import compute_field_values, known_fields, local_values
+from webapp.fields.values import compute_field_values, known_fields, local_values, name_parts, profile_value
 from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.teammates.models import SourceAttribute, SourceRecord, Teammate
 from webapp.teammates.profile import admin_console_url
@@ -130,8 +130,11 @@ def _raw_values(session: Session, candidate: SmartField, ids: list[int]) -> dict
         statement = select(SourceRecord.teammate_id, SourceRecord.profile).where(
             SourceRecord.source == OKTA, col(SourceRecord.teammate_id).in_(ids)
         )
+        parts = name_parts(candidate.attribute)
         return {
-            teammate_id: as_text((profile or {}).get(candidate.attribute), separator=candidate.list_separator)
+            teammate_id: as_text(
+                profile_value(profile or {}, candidate.attribute, parts), separator=candidate.list_separator
+            )
             for teammate_id, profile in session.exec(statement).all()
         }
     if candidate.id is None:

@@ -4,10 +4,16 @@ A field's own value comes from the teammate's Okta profile (`source` okta) or fr
 Signet (`source` signet); it is formatted (`webapp.fields.formats`) and, when empty, replaced by the
 field's fallback (formatted the same way). `missing` lists the fields whose own value was empty,
 before the fallback: the Missing data view and the signatures' warnings use it.
+
+A name attribute left empty is made of the teammate's other name attributes (`NAME_PARTS`): real
+Okta users rarely have `displayName` (1 of 209 in the recordings of issue 16) but nearly always a
+first and last name, as teammate records already assume (`webapp.sources.okta.directory`). Such a
+made-up name is the teammate's own value, not a fallback: it does not count as missing.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,13 +21,37 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from webapp.fields.formats import format_value
+from webapp.fields.formats import as_text, clean_text, format_value
 from webapp.fields.models import FieldSource, SmartField, SmartFieldValue
 from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.teammates.models import SourceRecord
 
 # Ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits.
 BATCH = 500
+# Okta name attributes (lower-cased, without punctuation) made of others when empty: Okta's base
+# schema has `displayName` besides `firstName` and `lastName`
+# (https://developer.okta.com/docs/reference/api/users/#default-profile-properties); `fullName` is
+# a common custom one.
+NAME_PARTS: Mapping[str, tuple[str, ...]] = {
+    "displayname": ("firstName", "lastName"),
+    "fullname": ("firstName", "lastName"),
+}
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+
+
+def name_parts(attribute: str) -> tuple[str, ...]:
+    """The attributes an empty `attribute` is made of (first + last name for `displayName`), or ()."""
+    return NAME_PARTS.get(_NOT_ALNUM.sub("", attribute.lower()), ())
+
+
+def profile_value(profile: Mapping[str, Any], attribute: str, parts: Sequence[str] = ()) -> Any:
+    """`attribute`'s raw value in an Okta profile; when it is empty, the non-empty ones of `parts`
+    joined by a space (`name_parts`), if any."""
+    raw = profile.get(attribute)
+    if not parts or (raw is not None and clean_text(as_text(raw))):
+        return raw
+    joined = " ".join(text for text in (clean_text(as_text(profile.get(part))) for part in parts) if text)
+    return joined or raw
 
 
 @dataclass(frozen=True)
@@ -50,6 +80,7 @@ class PreparedField:
     key: str
     from_okta: bool
     attribute: str
+    parts: tuple[str, ...]  # `name_parts(attribute)`
     format: str
     region: str
     separator: str
@@ -63,6 +94,7 @@ def prepare_fields(fields: Sequence[SmartField]) -> list[PreparedField]:
             key=field.key,
             from_okta=field.source == FieldSource.OKTA,
             attribute=field.attribute,
+            parts=name_parts(field.attribute),
             format=field.format,
             region=field.phone_region,
             separator=field.list_separator,
@@ -79,7 +111,7 @@ def compute_prepared(
     values: dict[str, str] = {}
     missing: set[str] = set()
     for field in fields:
-        raw = profile.get(field.attribute) if field.from_okta else local.get(field.key)
+        raw = own_value(field, profile, local)
         text = (
             format_value(raw, fmt=field.format, region=field.region, separator=field.separator)
             if raw is not None
@@ -90,6 +122,13 @@ def compute_prepared(
             text = field.fallback
         values[field.key] = text
     return FieldValues(values=values, missing=frozenset(missing))
+
+
+def own_value(field: PreparedField, profile: Mapping[str, Any], local: Mapping[str, str]) -> Any:
+    """The field's raw value for one teammate, before formatting and fallback."""
+    if not field.from_okta:
+        return local.get(field.key)
+    return profile_value(profile, field.attribute, field.parts)
 
 
 def compute_field_values(

@@ -4,6 +4,11 @@ Every layout uses tables (Outlook for Windows renders with Word: no flexbox or g
 only (Gmail drops <style> blocks), web-safe fonts, images with explicit width, height and alt, and
 `{% if field %}` around optional lines so empty values leave no gap (PITFALLS 6.7). Placeholders
 use the default smart-field keys; the images point at sample files to replace with uploaded ones.
+
+Every layout must look right for a profile holding only `firstName`, `lastName`, `email` and `login`,
+which is what many real orgs have (issue 16): the name line is `display_name` (which itself falls
+back to first + last name, `webapp.fields.values.NAME_PARTS`), else first and last name, so it shows
+even where `display_name` was deleted or remapped.
 """
 
 from __future__ import annotations
@@ -36,6 +41,11 @@ def _field(key: str) -> str:
     return "{{ " + key + " }}"
 
 
+# The name line: never empty for a teammate with a first or last name.
+NAME = '{{ display_name|default(first_name ~ " " ~ last_name)|trim }}'
+HAS_NAME = "display_name or first_name or last_name"
+
+
 def _row(content: str, style: str = TEXT_STYLE, *, when: str | None = None) -> str:
     """A one-cell table row, shown only when the field `when` has a value."""
     row = f'<tr><td style="{FONT};{style}">{content}</td></tr>'
@@ -61,8 +71,9 @@ CONTACT_LINES = "\n".join(
 
 
 def _image(src: str, width: int, height: int, alt: str, style: str = "") -> str:
+    """An image; `alt` is a placeholder expression (the text mail clients show when images are off)."""
     return (
-        f'<img src="{src}" width="{width}" height="{height}" alt="{_field(alt)}" '
+        f'<img src="{src}" width="{width}" height="{height}" alt="{alt}" '
         f'style="display:block;border:0{style}">'
     )
 
@@ -76,11 +87,11 @@ CLASSIC_WITH_LOGO = "\n".join(
         TABLE,
         "<tr>",
         '<td valign="top" style="padding:0 16px 0 0;border-right:2px solid #1a56db">',
-        _image(SAMPLE_LOGO, 120, 40, "organization"),
+        _image(SAMPLE_LOGO, 120, 40, '{{ organization|default("Logo") }}'),
         "</td>",
         '<td valign="top" style="padding:0 0 0 16px">',
         TABLE,
-        _row(_field("display_name"), NAME_STYLE),
+        _row(NAME, NAME_STYLE, when=HAS_NAME),
         _title_line("{% if department %}, {{ department }}{% endif %}"),
         _row(
             _field("organization"),
@@ -99,7 +110,7 @@ CLASSIC_WITH_LOGO = "\n".join(
 SIMPLE_TEXT = "\n".join(
     [
         TABLE,
-        _row(f"{_field('first_name')} {_field('last_name')}", NAME_STYLE.replace("16px", "14px")),
+        _row(NAME, NAME_STYLE.replace("16px", "14px"), when=HAS_NAME),
         _title_line(""),
         _row(_field("organization"), when="organization"),
         CONTACT_LINES,
@@ -113,11 +124,11 @@ WITH_HEADSHOT = "\n".join(
         TABLE,
         "<tr>",
         '<td valign="middle" style="padding:0 14px 0 0">',
-        _image(SAMPLE_HEADSHOT, 80, 80, "display_name", ";border-radius:40px"),
+        _image(SAMPLE_HEADSHOT, 80, 80, NAME, ";border-radius:40px"),
         "</td>",
         '<td valign="middle">',
         TABLE,
-        _row(_field("display_name"), NAME_STYLE),
+        _row(NAME, NAME_STYLE, when=HAS_NAME),
         _title_line(""),
         _row(
             _field("organization") + "{% if department %} · {{ department }}{% endif %}", when="organization"
@@ -135,7 +146,7 @@ COMPACT_ONE_LINE = "\n".join(
     [
         TABLE,
         f'<tr><td style="{FONT};font-size:13px;color:#333333">'
-        f'<strong style="color:#111111">{_field("display_name")}</strong>'
+        f'<strong style="color:#111111">{NAME}</strong>'
         "{% if job_title %} | {{ job_title }}{% endif %}"
         "{% if organization %} | {{ organization }}{% endif %}"
         f'{{% if mobile_phone %}} | <a href="tel:{_field("mobile_phone")}" style="{LINK_STYLE}">'
