@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,7 +24,7 @@ from webapp.db import utcnow
 from webapp.extensions import csrf, db
 from webapp.rendering import base_url, redirect_to, render, wants_fragment
 from webapp.security import ERROR_MESSAGES, client_ip, public, render_error
-from webapp.sync import hooks
+from webapp.sync import hook_refusals, hooks
 from webapp.sync.hooks import HookRequestError
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def event_hook_context(
         if value is not None
         else (hook.header_name if hook else "") or hooks.DEFAULT_HEADER_NAME,
         "event_hook_notice": notice,
+        "event_hook_refused_window": f"{hook_refusals.window_seconds(current_app):g}",
     }
 
 
@@ -208,9 +210,7 @@ def okta_event() -> Response:
         delivery = hooks.parse_delivery(body)
     except (HookRequestError, SecretUnreadableError) as error:
         status = error.status if isinstance(error, HookRequestError) else 401
-        hooks.record_refused(session=db.session, at=utcnow())
-        db.session.commit()
-        log.warning("Refused an Okta event hook delivery from %s: %s.", client_ip(), error)
+        _count_refusal(reason=str(error), hook_created_at=hook.created_at)
         return _plain(status, {"error": "refused"})
     hooks.record_accepted(session=db.session, event_types=delivery.event_types, at=utcnow())
     db.session.commit()
@@ -220,6 +220,20 @@ def okta_event() -> Response:
     if delivery.triggers_sync:
         hooks.hook_syncs.request(current_app._get_current_object())  # type: ignore[attr-defined]
     return _plain(200)
+
+
+def _count_refusal(*, reason: str, hook_created_at: datetime) -> None:
+    """Count and log a refused delivery, at most once per window per process (`hook_refusals`):
+    a flood of forged posts must not cost a commit and a log line each."""
+    refusals = hook_refusals.refusals_for(current_app._get_current_object())  # type: ignore[attr-defined]
+    source = client_ip()
+    count = refusals.refused(source=source, reason=reason, hook_created_at=hook_created_at)
+    if count:
+        hooks.record_refused(session=db.session, count=count, at=utcnow(), created_at=hook_created_at)
+        db.session.commit()
+        hook_refusals.log_refusals(count, source=source, reason=reason, window=refusals.window)
+    else:
+        db.session.rollback()
 
 
 csrf.exempt(okta_event)  # Okta cannot send a CSRF token; the secret header authenticates it

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from webapp.db import utcnow
 from webapp.sources.okta.service import okta_services
@@ -127,22 +128,36 @@ def set_enabled(*, session: Session, enabled: bool) -> OktaEventHook | None:
 
 
 def record_accepted(*, session: Session, event_types: tuple[str, ...], at: datetime) -> None:
-    """Count an accepted delivery and remember when it came and what it named."""
-    hook = get_hook(session=session)
-    if hook is not None:
-        hook.accepted_count += 1
-        hook.last_event_at = at
-        hook.last_event_types = list(event_types[:MAX_RECORDED_TYPES])
-        session.add(hook)
+    """Count an accepted delivery and remember when it came and what it named.
+
+    The count is incremented in SQL (`accepted_count = accepted_count + 1`): concurrent deliveries
+    each add theirs, where writing back a loaded row's value would lose all but one.
+    """
+    session.exec(
+        update(OktaEventHook)
+        .where(col(OktaEventHook.id) == HOOK_ID)
+        .values(
+            accepted_count=col(OktaEventHook.accepted_count) + 1,
+            last_event_at=at,
+            last_event_types=list(event_types[:MAX_RECORDED_TYPES]),
+        )
+    )
 
 
-def record_refused(*, session: Session, at: datetime) -> None:
-    """Count a refused delivery (wrong or missing secret)."""
-    hook = get_hook(session=session)
-    if hook is not None:
-        hook.refused_count += 1
-        hook.last_refused_at = at
-        session.add(hook)
+def record_refused(*, session: Session, count: int, at: datetime, created_at: datetime | None = None) -> bool:
+    """Add `count` refused deliveries (wrong secret, not Okta's shape), in SQL like `record_accepted`.
+
+    `created_at` (the hook's, when the deliveries were refused) keeps a late write of refusals
+    counted in memory (`hook_refusals`) from landing on a hook set up again meanwhile. False if no
+    row was changed.
+    """
+    query = update(OktaEventHook).where(col(OktaEventHook.id) == HOOK_ID)
+    if created_at is not None:
+        query = query.where(col(OktaEventHook.created_at) == created_at)
+    result = session.exec(
+        query.values(refused_count=col(OktaEventHook.refused_count) + count, last_refused_at=at)
+    )
+    return bool(result.rowcount == 1)
 
 
 def new_secret() -> str:
