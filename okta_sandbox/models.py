@@ -33,6 +33,9 @@ class UserRecord:
     type_id: str
     profile: dict[str, Any]
     password: str
+    # Okta's ``transitioningToStatus``: the target of a lifecycle change still in progress
+    # (ACTIVE, DEPROVISIONED or PROVISIONED; SPEC-M ``User``). Sent only while set.
+    transitioning_to_status: str | None = None
     # Serialised list-form JSON (``_links.self`` only), rebuilt lazily after a change.
     list_json: bytes | None = None
     # Serialised state-file form (okta_sandbox.state_codec.encode_user), also rebuilt lazily.

@@ -6,6 +6,7 @@ response (FACTS.md §3); attribute keys follow the spec's ``UserSchemaAttribute`
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 # (name, title, extra constraints). Order is the real response's order (FACTS.md §3).
@@ -66,6 +67,7 @@ def custom_property(title: str, type_: str, extra: dict[str, Any]) -> dict[str, 
     Real responses send ``"unique": "UNIQUE_VALIDATED"`` (or ``"NOT_UNIQUE"``) as a string;
     the spec types it boolean. The sandbox copies the real behaviour (FACTS.md §7).
     """
+    extra = copy.deepcopy(extra)  # nested enum lists must not be shared with callers
     prop: dict[str, Any] = {"title": title, "description": extra.pop("description", title), "type": type_}
     if type_ == "array":
         prop["items"] = extra.pop("items", {"type": "string"})

@@ -3,7 +3,8 @@
 The same ``seed`` and ``count`` always give the same users (ids included). The first
 teammates are hand-written edge cases (accents, non-Latin scripts, apostrophes,
 ampersands, missing fields); the next seven carry every non-ACTIVE status; the rest
-are drawn from the tables below.
+are drawn from the tables below. What real orgs send beyond that (no ``displayName``,
+more statuses, national phones, enum attributes) comes from :mod:`okta_sandbox.seed_real`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ from okta_sandbox.seed_data import (
     SPECIAL_TEAMMATES,
     Place,
 )
+from okta_sandbox.seed_real import (
+    RealTraits,
+    enum_values,
+    final_status,
+    phone,
+    settle_timestamps,
+    transitioning,
+)
 
 EMAIL_DOMAIN = "signet-demo.example"
 # Seed timestamps are relative to a fixed anchor, not to the wall clock, so data is identical
@@ -52,8 +61,19 @@ def _digits(rng: random.Random, pattern: str) -> str:
     count = pattern.count("#")
     if not count:
         return pattern
-    digits = f"{rng.randrange(10**count):0{count}d}"
-    return pattern.replace("#", "{}").format(*digits)
+    return pattern.replace("#", "{}").format(*_draw_digits(rng, count))
+
+
+def _draw_digits(rng: random.Random, count: int) -> str:
+    """``count`` random digits in one draw (the same draw :func:`_digits` makes for ``count`` #s)."""
+    return f"{rng.randrange(10**count):0{count}d}" if count else ""
+
+
+def _phone(rng: random.Random, place: Place, roll: float) -> str:
+    """A phone at ``place``: digits drawn for its own format, written as real directories do."""
+    digits = _draw_digits(rng, place.phone_format.count("#"))
+    digits = place.first_digit[int(digits[0])] + digits[1:]
+    return phone(digits, place, roll)
 
 
 def _ms(rng: random.Random, base: datetime, max_days: float) -> datetime:
@@ -112,8 +132,8 @@ def _unique_login(local: str, existing_logins: set[str], next_suffix: dict[str, 
 def _custom_values(rng: random.Random, place: Place, status: str, *, is_manager: bool) -> dict[str, Any]:
     """The non-string custom attributes, drawn from their own rng (the same draws for everyone).
 
-    Not-yet-started teammates (STAGED, PROVISIONED) have ``yearsOfService`` and ``fte`` present
-    but null; about one in ten has ``languages`` null.
+    Unset ones are left out, as real responses do (FACTS.md §2): not-yet-started teammates
+    (STAGED, PROVISIONED) have no ``yearsOfService`` or ``fte``; about one in ten has no ``languages``.
     """
     # Plain random() draws: randrange/choice cost ~20x more, which shows at 100,000 users.
     draw = rng.random
@@ -125,12 +145,13 @@ def _custom_values(rng: random.Random, place: Place, status: str, *, is_manager:
     started = status not in ("STAGED", "PROVISIONED")
     years = int(draw() * 25)
     fte = FTE_VALUES[int(draw() * len(FTE_VALUES))]
-    return {
-        "languages": None if no_languages else languages,
-        "yearsOfService": years if started else None,
-        "fte": fte if started else None,
-        "isManager": is_manager,
-    }
+    values: dict[str, Any] = {"isManager": is_manager}
+    if not no_languages:
+        values["languages"] = languages
+    if started:
+        values["yearsOfService"] = years
+        values["fte"] = fte
+    return values
 
 
 def _profile(
@@ -140,6 +161,7 @@ def _profile(
     index: int,
     managers: list[UserRecord],
     custom: dict[str, Any],
+    traits: RealTraits,
 ) -> dict[str, Any]:
     """The required attributes, plus the rest of a full profile when the teammate has a place."""
     profile: dict[str, Any] = {"login": login, "firstName": who.first, "lastName": who.last, "email": login}
@@ -150,7 +172,7 @@ def _profile(
         profile.update(
             title=rng.choice(titles),
             displayName=f"{who.first} {who.last}",
-            primaryPhone=_digits(rng, place.phone_format),
+            primaryPhone=_phone(rng, place, traits.primary_phone),
             streetAddress=place.street.format(n=rng.randrange(1, 400)),
             city=place.city,
             zipCode=_digits(rng, place.zip_format),
@@ -164,21 +186,27 @@ def _profile(
             division=division,
             department=department,
         )
+        if not traits.keeps_display_name:
+            # Real users almost never have one (1 of 209); the hand-written extras may add it back.
+            del profile["displayName"]
         if place.state is not None:
             profile["state"] = place.state
-        _optional_attributes(rng, profile, place, login)
+        _optional_attributes(rng, profile, place, login, traits)
         if managers and index > 0:
             manager = managers[rng.randrange(len(managers))]
-            profile["manager"] = manager.profile.get("displayName", manager.profile["firstName"])
+            boss = manager.profile
+            profile["manager"] = boss.get("displayName") or f"{boss['firstName']} {boss['lastName']}"
             profile["managerId"] = manager.id
         profile.update(custom)
     profile.update(who.extras)
     return profile
 
 
-def _optional_attributes(rng: random.Random, profile: dict[str, Any], place: Place, login: str) -> None:
+def _optional_attributes(
+    rng: random.Random, profile: dict[str, Any], place: Place, login: str, traits: RealTraits
+) -> None:
     if rng.random() < 0.6:
-        profile["mobilePhone"] = _digits(rng, place.phone_format)
+        profile["mobilePhone"] = _phone(rng, place, traits.mobile_phone)
     if rng.random() < 0.3:
         profile["pronouns"] = rng.choice(PRONOUNS)
     if rng.random() < 0.25:
@@ -220,26 +248,63 @@ def generate_users(
     type_id: str,
     existing_logins: set[str],
     custom_rng: random.Random | None = None,
+    real_rng: random.Random | None = None,
 ) -> Iterator[UserRecord]:
     """Yield ``count`` deterministic teammates drawn from ``rng``.
 
-    ``custom_rng`` draws the non-string custom attributes. It is separate from ``rng`` so that
-    adding them changed no id or other value; callers seed it from the org seed.
+    ``custom_rng`` draws the non-string custom attributes and ``real_rng`` the real-data traits
+    (:mod:`okta_sandbox.seed_real`). They are separate from ``rng`` so that adding them changed no
+    id or other value; callers seed them from the org seed.
     """
     custom_rng = custom_rng if custom_rng is not None else random.Random("custom-attributes")
+    real_rng = real_rng if real_rng is not None else random.Random("real-data")
     places_by_city = {place.city: place for place in PLACES}
     next_suffix: dict[str, int] = {}
     managers: list[UserRecord] = []
+    deactivation_shown = False
     for index in range(count):
+        traits = RealTraits.draw(real_rng)
         who = _identity(rng, index, places_by_city)
         login = _unique_login(who.local, existing_logins, next_suffix)
         # A bounded pool of managers keeps reporting lines shallow and realistic.
         is_manager = who.status == "ACTIVE" and who.place is not None and len(managers) < max(3, count // 8)
+        status, moving_to = _status(
+            traits, index, who.status, is_manager=is_manager, show_deactivation=not deactivation_shown
+        )
+        deactivation_shown = deactivation_shown or moving_to == "DEPROVISIONED"
         custom = {}
         if who.place is not None:
-            custom = _custom_values(custom_rng, who.place, who.status, is_manager=is_manager)
-        profile = _profile(rng, who, login, index, managers, custom)
+            custom = _custom_values(custom_rng, who.place, status, is_manager=is_manager)
+            custom.update(enum_values(traits, who.place))
+        profile = _profile(rng, who, login, index, managers, custom, traits)
+        # Times are drawn for the drawn status (the main rng's draws stay the same), then settled.
         user = _record(rng, who.status, profile, type_id)
+        user.status = status
+        user.transitioning_to_status = moving_to
+        settle_timestamps(user, who.status)
         if is_manager:
             managers.append(user)
         yield user
+
+
+# The first teammate drawn at random: right after the hand-written ones and the seven status slots.
+_FIRST_DRAWN = len(SPECIAL_TEAMMATES) + len(USER_STATUSES) - 1
+
+
+def _status(
+    traits: RealTraits, index: int, drawn: str, *, is_manager: bool, show_deactivation: bool
+) -> tuple[str, str | None]:
+    """The final status and ``transitioningToStatus``.
+
+    Both transitions show up early, so small test orgs have them too: the first drawn teammate is
+    STAGED and being activated (even if already a manager: a hire whose reports are set up before
+    day one), and the next one drawn ACTIVE is being deactivated.
+    """
+    if index < _FIRST_DRAWN:
+        return drawn, None
+    if index == _FIRST_DRAWN:
+        return "STAGED", "ACTIVE"
+    if show_deactivation and drawn == "ACTIVE":
+        return drawn, "DEPROVISIONED"
+    status = final_status(traits, drawn, is_manager=is_manager)
+    return status, transitioning(traits, status)

@@ -22,6 +22,14 @@ class Place:
     street: str
     zip_format: str
     phone_format: str
+    # The same number written nationally (no +country prefix, with the trunk prefix), as many
+    # real orgs store it; it has as many "#" as ``phone_format``, so both use the same draw.
+    national_format: str
+    office: str  # the ``officeCode`` enum value of the office there
+    # The phone's first drawn digit, mapped: digit d becomes first_digit[d]. Some first digits make a
+    # number no one can dial (Tokyo 03-0…, Sydney 02 3…/4…/5…, Denmark 62 0…); only the invalid
+    # ones are remapped, so valid numbers stay as drawn and invalid ones appear only on purpose.
+    first_digit: str = "0123456789"
 
 
 # Phone formats use each country's own grouping; "#" is a random digit.
@@ -36,15 +44,47 @@ PLACES: tuple[Place, ...] = (
         "{n} Market St",
         "941##",
         "+1 415-555-0###",
+        "(415) 555-0###",
+        "SFO",
     ),
     Place(
-        "New York", "NY", "US", "America/New_York", "en_US", "en", "{n} Broadway", "100##", "(212) 555-0###"
+        "New York",
+        "NY",
+        "US",
+        "America/New_York",
+        "en_US",
+        "en",
+        "{n} Broadway",
+        "100##",
+        "(212) 555-0###",
+        "(212) 555-0###",
+        "NYC",
     ),
     Place(
-        "Austin", "TX", "US", "America/Chicago", "en_US", "en", "{n} Congress Ave", "787##", "+1 512 555 0###"
+        "Austin",
+        "TX",
+        "US",
+        "America/Chicago",
+        "en_US",
+        "en",
+        "{n} Congress Ave",
+        "787##",
+        "+1 512 555 0###",
+        "512-555-0###",
+        "AUS",
     ),
     Place(
-        "Toronto", "ON", "CA", "America/Toronto", "en_CA", "en", "{n} King St W", "M5V 2T6", "+1 416-555-0###"
+        "Toronto",
+        "ON",
+        "CA",
+        "America/Toronto",
+        "en_CA",
+        "en",
+        "{n} King St W",
+        "M5V 2T6",
+        "+1 416-555-0###",
+        "(416) 555-0###",
+        "YYZ",
     ),
     Place(
         "London",
@@ -56,6 +96,8 @@ PLACES: tuple[Place, ...] = (
         "{n} Shoreditch High St",
         "E1 6PG",
         "+44 20 7946 0###",
+        "020 7946 0###",
+        "LON",
     ),
     Place(
         "Dublin",
@@ -67,9 +109,21 @@ PLACES: tuple[Place, ...] = (
         "{n} Grand Canal Dock",
         "D02 X285",
         "+353 1 555 ####",
+        "01 555 ####",
+        "DUB",
     ),
     Place(
-        "Paris", None, "FR", "Europe/Paris", "fr_FR", "fr", "{n} rue de Rivoli", "750##", "+33 1 ## ## ## ##"
+        "Paris",
+        None,
+        "FR",
+        "Europe/Paris",
+        "fr_FR",
+        "fr",
+        "{n} rue de Rivoli",
+        "750##",
+        "+33 1 ## ## ## ##",
+        "01 ## ## ## ##",
+        "PAR",
     ),
     Place(
         "Berlin",
@@ -81,6 +135,8 @@ PLACES: tuple[Place, ...] = (
         "Friedrichstraße {n}",
         "101##",
         "+49 30 ########",
+        "030 ########",
+        "BER",
     ),
     Place(
         "Madrid",
@@ -92,6 +148,8 @@ PLACES: tuple[Place, ...] = (
         "Calle de Alcalá {n}",
         "280##",
         "+34 91 ### ## ##",
+        "91 ### ## ##",
+        "MAD",
     ),
     Place(
         "São Paulo",
@@ -103,8 +161,22 @@ PLACES: tuple[Place, ...] = (
         "Avenida Paulista, {n}",
         "01310-###",
         "+55 11 9####-####",
+        "(11) 9####-####",
+        "SAO",
     ),
-    Place("Bengaluru", "KA", "IN", "Asia/Kolkata", "en_IN", "en", "{n} MG Road", "5600##", "+91 98### #####"),
+    Place(
+        "Bengaluru",
+        "KA",
+        "IN",
+        "Asia/Kolkata",
+        "en_IN",
+        "en",
+        "{n} MG Road",
+        "5600##",
+        "+91 98### #####",
+        "098### #####",
+        "BLR",
+    ),
     Place(
         "Tokyo",
         None,
@@ -115,9 +187,23 @@ PLACES: tuple[Place, ...] = (
         "{n}-1 Marunouchi, Chiyoda-ku",
         "100-0005",
         "+81 3-####-####",
+        "03-####-####",
+        "TYO",
+        first_digit="5123456789",
     ),
     Place(
-        "Sydney", "NSW", "AU", "Australia/Sydney", "en_AU", "en", "{n} George St", "2000", "+61 2 #### ####"
+        "Sydney",
+        "NSW",
+        "AU",
+        "Australia/Sydney",
+        "en_AU",
+        "en",
+        "{n} George St",
+        "2000",
+        "+61 2 #### ####",
+        "(02) #### ####",
+        "SYD",
+        first_digit="0129996789",
     ),
     Place(
         "Ærøskøbing",
@@ -129,6 +215,9 @@ PLACES: tuple[Place, ...] = (
         "Vestergade {n}",
         "5970",
         "+45 62 ## ## ##",
+        "62 ## ## ##",
+        "REMOTE",
+        first_digit="2123456789",
     ),
 )
 
@@ -248,6 +337,42 @@ DEPARTMENTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 PRONOUNS = ("she/her", "he/him", "they/them")
 
+# Enum attributes: each value (Okta's ``const``) with its display title, as an admin defines them in
+# the Profile Editor; the schema carries both ``enum`` and ``oneOf`` (SPEC-M ``UserSchemaAttribute``,
+# ``UserSchemaAttributeEnum``; FACTS.md §3). Real values look like "ONE"; only the title reads well.
+OFFICES: tuple[tuple[str, str], ...] = (
+    ("SFO", "San Francisco office"),
+    ("NYC", "New York office"),
+    ("AUS", "Austin office"),
+    ("YYZ", "Toronto office"),
+    ("LON", "London office"),
+    ("DUB", "Dublin office"),
+    ("PAR", "Paris office"),
+    ("BER", "Berlin office"),
+    ("MAD", "Madrid office"),
+    ("SAO", "São Paulo office"),
+    ("BLR", "Bengaluru office"),
+    ("TYO", "Tokyo office"),
+    ("SYD", "Sydney office"),
+    ("REMOTE", "Remote"),
+)
+CERTIFICATIONS: tuple[tuple[str, str], ...] = (
+    ("PMP", "Project Management Professional"),
+    ("CPA", "Certified Public Accountant"),
+    ("CISSP", "Certified Information Systems Security Professional"),
+    ("AWS_SAA", "AWS Certified Solutions Architect"),
+    ("SHRM_CP", "SHRM Certified Professional"),
+)
+
+
+def _enum(values: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """``enum`` plus ``oneOf`` (const -> title), in that order, for an enum attribute or its items."""
+    return {
+        "enum": [const for const, _ in values],
+        "oneOf": [{"const": const, "title": title} for const, title in values],
+    }
+
+
 # (name, title, type, extra): the org's custom profile attributes, in schema order.
 CUSTOM_ATTRIBUTES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     (
@@ -273,6 +398,19 @@ CUSTOM_ATTRIBUTES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("yearsOfService", "Years of service", "integer", {"description": "Whole years since the start date"}),
     ("fte", "FTE", "number", {"description": "Full-time equivalent (1.0 is full time)"}),
     ("isManager", "Is a people manager", "boolean", {"description": "Has direct reports"}),
+    # Enum attributes, a string and an array whose items are enums (real orgs have both).
+    (
+        "officeCode",
+        "Office",
+        "string",
+        {"description": "The office the teammate works from", **_enum(OFFICES)},
+    ),
+    (
+        "certifications",
+        "Certifications",
+        "array",
+        {"description": "Professional certifications", "items": {"type": "string", **_enum(CERTIFICATIONS)}},
+    ),
 )
 LANGUAGE_NAMES = {
     "en": "English",

@@ -95,6 +95,8 @@ def encode_user(user: UserRecord) -> dict[str, Any]:
     data["type_id"] = user.type_id
     data["profile"] = dict(user.profile)
     data["password"] = user.password
+    if user.transitioning_to_status is not None:
+        data["transitioning_to_status"] = user.transitioning_to_status
     return data
 
 
@@ -108,6 +110,7 @@ def decode_user(data: dict[str, Any]) -> UserRecord:
             type_id=str(data["type_id"]),
             profile=dict(data["profile"]),
             password=str(data["password"]),
+            transitioning_to_status=_optional_str(data.get("transitioning_to_status")),
             **times,  # type: ignore[arg-type]
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -116,3 +119,7 @@ def decode_user(data: dict[str, Any]) -> UserRecord:
 
 def _moment(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value is not None else None
+
+
+def _optional_str(value: Any) -> str | None:
+    return str(value) if value is not None else None

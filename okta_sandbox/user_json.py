@@ -56,9 +56,12 @@ def user_to_dict(
     credentials: dict[str, Any] = {"provider": {"type": "OKTA", "name": "OKTA"}}
     if user.password_changed is not None:
         credentials = {"password": {}, **credentials}
+    head: dict[str, Any] = {"id": user.id, "status": user.status}
+    if user.transitioning_to_status is not None:
+        # "only returned if the user's state is transitioning" (SPEC-M ``User.transitioningToStatus``).
+        head["transitioningToStatus"] = user.transitioning_to_status
     return {
-        "id": user.id,
-        "status": user.status,
+        **head,
         "created": okta_timestamp(user.created),
         "activated": _ts(user.activated),
         "statusChanged": _ts(user.status_changed),

@@ -71,7 +71,9 @@ class UsersMixin(SchemaMixin):
         )
         records = [admin]
         # The non-string custom attributes have their own rng: adding them left every id unchanged.
+        # So do the real-data traits (okta_sandbox.seed_real): adding them left every id unchanged too.
         custom_rng = random.Random(f"custom-attributes:{self.seed}")
+        real_rng = random.Random(f"real-data:{self.seed}")
         records.extend(
             generate_users(
                 self._rng,
@@ -79,6 +81,7 @@ class UsersMixin(SchemaMixin):
                 type_id=self.user_type_id,
                 existing_logins={ADMIN_LOGIN},
                 custom_rng=custom_rng,
+                real_rng=real_rng,
             )
         )
         self._set_users(records, admins={admin.id})
@@ -194,6 +197,8 @@ class UsersMixin(SchemaMixin):
             user = self._find(user_id)
             if user.status != status:
                 user.status = status
+                # A status change completes (or supersedes) any transition in progress.
+                user.transitioning_to_status = None
                 self._touch(user)
                 user.status_changed = user.last_updated
                 if status == "ACTIVE" and user.activated is None:

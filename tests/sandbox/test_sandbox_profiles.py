@@ -19,7 +19,8 @@ def _everyone(org: OktaSandbox) -> list[dict[str, Any]]:
 
 
 def test_seed_has_real_non_string_values_and_nulls(org: OktaSandbox) -> None:
-    """Arrays of strings, integers, numbers and booleans, and attributes present with null."""
+    """Arrays of strings, integers, numbers and booleans; unset ones omitted, and null only where a
+    hand-written profile (José) sends it."""
     profiles = [user["profile"] for user in _everyone(org)]
     for name, kind in CUSTOM_TYPES.items():
         values = [profile[name] for profile in profiles if profile.get(name) is not None]
@@ -28,8 +29,15 @@ def test_seed_has_real_non_string_values_and_nulls(org: OktaSandbox) -> None:
     assert all(isinstance(item, str) for profile in profiles for item in profile.get("languages") or [])
     assert any(len(profile.get("languages") or []) > 1 for profile in profiles)
     assert {profile.get("isManager") for profile in profiles} >= {True, False}
+    # Real responses omit unset attributes (FACTS §2): not-yet-started teammates have no
+    # yearsOfService or fte, some have no languages. José sends two as null (FACTS §8 saw nulls).
     for name in ("languages", "yearsOfService", "fte"):
-        assert any(name in profile and profile[name] is None for profile in profiles), name
+        assert any(name not in profile for profile in profiles if "countryCode" in profile), name
+    nulls = {(p["firstName"], name) for p in profiles for name, value in p.items() if value is None}
+    assert {(first, name) for first, name in nulls if name not in ("mobilePhone", "secondEmail")} == {
+        ("José", "fte"),
+        ("José", "languages"),
+    }
     zoe = next(profile for profile in profiles if profile["firstName"] == "Zoë")
     assert zoe["languages"] == ["English", "French"]
     # String attributes are still there.

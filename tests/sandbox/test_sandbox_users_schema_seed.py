@@ -40,6 +40,8 @@ def test_user_schema_has_31_base_attributes_in_order_plus_custom(
         "yearsOfService",
         "fte",
         "isManager",
+        "officeCode",
+        "certifications",
         "costCode",
     ]
     assert custom["linkedinUrl"]["unique"] == "UNIQUE_VALIDATED"
@@ -137,8 +139,8 @@ def test_seed_is_deterministic_and_varied() -> None:
         "R&D",
         "pronouns",
         "linkedinUrl",
-        "+44 20",
-        "+81 3-",
+        "20 7946 0",  # London, written +44 20 7946 0… or nationally 020 7946 0…
+        "3-",  # Tokyo, +81 3-…-… or 03-…-…
     ):
         assert needle in text, needle
     assert any("title" not in u["profile"] for u in first)
