@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeoutError
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -185,6 +185,9 @@ class Database:
         """Create the engine from `DATABASE_URL` and close the request's session on teardown."""
         app.extensions["signet_db"] = make_engine(app.config["DATABASE_URL"])
         app.extensions["signet_db_ping_slots"] = threading.BoundedSemaphore(HEALTH_PINGS_AT_ONCE)
+        # At request teardown, while the request (its method and path, for a warning) is still there;
+        # the app-context teardown closes a session used outside any request (CLI, app-context work).
+        app.teardown_request(self._close_request_session)
         app.teardown_appcontext(self._close_request_session)
 
     @property
@@ -236,9 +239,23 @@ class Database:
             raise RuntimeError("Commit the request's database transaction before calling Okta.")
 
     def _close_request_session(self, _exc: BaseException | None) -> None:
+        """Close the request's session; never raise.
+
+        Teardown runs after the response is built, outside Flask's error handling: an exception here
+        escapes to the WSGI server (gunicorn answers 500, logs "Error handling request" with the full
+        query string, and its access log loses the path). Closing rolls back on the connection, which
+        fails when that connection died mid-request (`pg_terminate_backend`, a failover, a restart):
+        the connection is then invalidated, so the pool never hands it out again.
+        """
         session: Session | None = g.pop("db_session", None)
-        if session is not None:
+        if session is None:
+            return
+        try:
             session.close()
+        except Exception as error:  # noqa: BLE001 - whatever the driver raises, the response is sent
+            _log_lost_connection(error)
+            with suppress(Exception):
+                session.invalidate()
 
     def ping(self) -> str | None:
         """Whether the current app's database answers quickly: None if it does, else why not (`ping`)."""
@@ -247,6 +264,15 @@ class Database:
     def dispose(self) -> None:
         """Close the current app's pooled connections (tests, and before moving the SQLite file)."""
         self.engine.dispose()
+
+
+def _log_lost_connection(error: Exception) -> None:
+    """One warning naming the method and path only: the query string may hold secrets (the access
+    log leaves it out too), and the driver's message may quote SQL and its parameters."""
+    where = f"{request.method} {request.path}: " if has_request_context() else ""
+    current_app.logger.warning(
+        "%sthe request's database connection was lost (%s); it was discarded.", where, type(error).__name__
+    )
 
 
 _PING_WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="signet-db-ping")

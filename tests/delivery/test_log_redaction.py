@@ -114,3 +114,35 @@ def test_gunicorn_logs_never_show_the_token(gunicorn: Gunicorn, tmp_path: Path) 
     lines = _access_logged(gunicorn, 3)
     assert sum(f"GET {REDACTED_PATH} " in line for line in lines) == 3, lines[-5:]
     assert _leaks(lines, [live, revoked, guess]) == []
+
+
+def test_request_lines_in_server_logs_lose_their_query_string(
+    live_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The access log leaves query strings out (Okta's callback carries its one-time code there);
+    gunicorn's "Error handling request" line and Werkzeug's request log do too, private paths still
+    redacted. Other messages keep their question marks."""
+    token = links.new_token()
+    code = "okta-one-time-code-" + links.new_token()
+    error = logging.LogRecord(
+        "gunicorn.error", logging.ERROR, __file__, 1, "Error handling request %s %s", None, None
+    )
+    error.args = ("GET", f"/callbacks/okta?code={code}&state=abc")
+    redact_record(error)
+    assert error.getMessage() == "Error handling request GET /callbacks/okta?[redacted]"
+    bare = logging.LogRecord(
+        "gunicorn.error", logging.ERROR, __file__, 1, "Error handling request %s", None, None
+    )
+    bare.args = (f"/s/{token}?code={code}",)
+    redact_record(bare)
+    assert bare.getMessage() == f"Error handling request {REDACTED_PATH}?[redacted]"
+    other = logging.LogRecord("webapp", logging.INFO, __file__, 1, "Why? %s", ("because?",), None)
+    redact_record(other)
+    assert other.getMessage() == "Why? because?"
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        assert httpx.get(f"{live_server.url}/healthz?code={code}").status_code == 200
+        assert httpx.get(f"{live_server.url}/s/{token}?code={code}").status_code == 404
+    lines = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
+    assert any("GET /healthz?[redacted] HTTP/1.1" in line for line in lines), lines
+    assert any(f"GET {REDACTED_PATH}?[redacted] HTTP/1.1" in line for line in lines), lines
+    assert _leaks(lines, [token, code]) == []
