@@ -1,4 +1,5 @@
-// The template editor's toolbar: insert a smart field, or an "if not empty" condition, at the cursor.
+// The template editor's toolbar: insert a smart field, an "if not empty" condition or a phone link
+// (its href in E.164 with the |tel filter), at the cursor.
 // Without JavaScript the page lists the placeholders as text to copy instead.
 (function () {
   "use strict";
@@ -46,6 +47,13 @@
       } else if (button.hasAttribute("data-conditional")) {
         var select = document.getElementById("conditional-field");
         if (select && select.value) { wrapInCondition(editor(), select.value); }
+      } else if (button.hasAttribute("data-phone-link")) {
+        var chosen = document.getElementById("conditional-field");
+        if (chosen && chosen.value) {
+          var key = chosen.value;
+          insertAtCursor(editor(), "{% if " + key + "|tel %}<a href=\"tel:{{ " + key + "|tel }}\">{{ " + key +
+            " }}</a>{% else %}{{ " + key + " }}{% endif %}");
+        }
       }
     });
   }

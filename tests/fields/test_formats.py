@@ -133,10 +133,14 @@ def test_malformed_phone_numbers_are_kept_as_text_but_never_in_e164(raw: str) ->
     assert phone_problem(cleaned, region="US") == "not a phone number Signet can read"
 
 
-def test_possible_but_invalid_numbers_are_formatted_and_flagged() -> None:
-    """A fictional 555 number is formatted, with a warning that it is not a valid number."""
-    assert format_value("+1 555 000 0001", fmt=INTL, region="US") == "+1 555-000-0001"
-    assert phone_problem("+1 555 000 0001", region="US") == "not a valid number for its country"
+@pytest.mark.parametrize("raw", ["+1 555 000 0001", "1112223333", "+1 1112223333"])
+def test_possible_but_invalid_numbers_are_shown_as_typed_and_flagged(raw: str) -> None:
+    """A number of the right length that is not a valid one (a fictional 555 number, issue 16's
+    `1112223333`) is shown as typed, never given a made-up `+1` form; empty in E.164; flagged."""
+    assert format_value(raw, fmt=INTL, region="US") == raw
+    assert format_value(raw, fmt=NATIONAL, region="US") == raw
+    assert format_value(raw, fmt=E164, region="US") == ""
+    assert phone_problem(raw, region="US") == "not a valid number for its country"
 
 
 def test_phone_formats_read_numbers_okta_sends_as_integers() -> None:

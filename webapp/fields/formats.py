@@ -6,11 +6,15 @@ length capped) and formatted (`apply_format`). Everything returned is plain text
 escapes; nothing here is ever markup.
 
 What an admin gets for values a format can't read:
-- phone, international or national: the cleaned original text. A number Okta holds in an odd
-  shape ("ext. 12 (desk)") is better shown as typed than dropped from every signature; the edit
-  page's sample flags it (`phone_problem`) so the admin fixes it in Okta.
+- phone, international or national: the cleaned original text, for a number that can't be read
+  and for one that is not a valid number of its country (`1112223333` read as US: never shown as
+  a made-up `+1 111-222-3333`). A number Okta holds in an odd shape ("ext. 12 (desk)") is better
+  shown as typed than dropped from every signature; the edit page's sample and Missing data flag
+  it (`phone_problem`) so the admin fixes it in Okta.
 - phone, E.164: empty (then the fallback). E.164 is a machine format meant for `tel:` links, where
-  free text would make a broken link.
+  free text would make a broken link (RFC 3966 allows no spaces there).
+
+A number written without +country code is read in the teammate's own country (`phone_region`).
 - URL: empty unless http(s) (a bare `www.x.com` gains `https://`); `javascript:`, `data:` and the
   like never come out.
 - email: empty unless shaped like an address; the domain is lower-cased.
@@ -28,7 +32,7 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 
-from webapp.fields.models import DEFAULT_SEPARATOR, VALUE_MAX_LENGTH, FieldFormat
+from webapp.fields.models import DEFAULT_REGION, DEFAULT_SEPARATOR, VALUE_MAX_LENGTH, FieldFormat
 
 # Bidirectional overrides and isolates (they reorder what a reader sees: "moc.elpmaxe" spoofing),
 # the BOM and zero-width spaces; zero-width (non-)joiners stay, emoji and some scripts need them.
@@ -91,16 +95,43 @@ def title_case(text: str) -> str:
     return _WORD.sub(lambda match: match[0][:1].upper() + match[0][1:].lower(), text)
 
 
-@functools.lru_cache(maxsize=4096)  # office numbers repeat across a team; parsing costs ~40 µs
-def format_phone(text: str, style: FieldFormat, *, region: str) -> str:
-    """A phone number in `style`; numbers written without +country code are read as `region`'s.
+def phone_region(country: Any, field_region: str) -> str:
+    """The region a number without +country code is read in: the teammate's own `countryCode`
+    (Okta's base attribute, an ISO 3166-1 alpha-2 code: https://developer.okta.com/docs/reference/api/users/#default-profile-properties;
+    untrusted, so anything else is skipped), else the field's region, else Signet's default."""
+    for candidate in (country, field_region):
+        if isinstance(candidate, str) and len(candidate) <= 10:
+            code = candidate.strip().upper()
+            if code in phonenumbers.SUPPORTED_REGIONS:
+                return code
+    return DEFAULT_REGION
 
-    An unreadable or impossible number: the text as it was for international and national, empty
-    for E.164 (module docstring)."""
+
+@functools.lru_cache(maxsize=4096)  # office numbers repeat across a team; parsing costs ~40 µs
+def phone_forms(text: str, style: FieldFormat, *, region: str) -> tuple[str, str]:
+    """A phone number in `style`, and in E.164 for `tel:` links; numbers written without +country
+    code are read as `region`'s.
+
+    An unreadable number, or one not valid for its country: the text as it was for international
+    and national, empty for E.164 (module docstring); its E.164 form is empty."""
     number = _parse_phone(text, region)
-    if number is None:
-        return "" if style == FieldFormat.PHONE_E164 else text
-    return str(phonenumbers.format_number(number, _PHONE_STYLES[style]))
+    if number is None or not phonenumbers.is_valid_number(number):
+        return ("" if style == FieldFormat.PHONE_E164 else text), ""
+    e164 = str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    if style == FieldFormat.PHONE_E164:
+        return e164, e164
+    return str(phonenumbers.format_number(number, _PHONE_STYLES[style])), e164
+
+
+def format_phone(text: str, style: FieldFormat, *, region: str) -> str:
+    """A phone number in `style` (`phone_forms`)."""
+    return phone_forms(text, style, region=region)[0]
+
+
+def e164(text: str) -> str:
+    """A phone number written with its +country code (any format, as signatures show it) in E.164,
+    or "" when it has none or is not a valid number: what a `tel:` link needs."""
+    return phone_forms(text, FieldFormat.PHONE_E164, region="")[0] if text.lstrip().startswith("+") else ""
 
 
 def _parse_phone(text: str, region: str) -> phonenumbers.PhoneNumber | None:
@@ -187,6 +218,14 @@ def apply_format(text: str, fmt: str, *, region: str) -> str:
 def format_value(value: Any, *, fmt: str, region: str = "US", separator: str = DEFAULT_SEPARATOR) -> str:
     """A raw profile value as a signature shows it: text (`as_text`), cleaned, then formatted."""
     return apply_format(clean_text(as_text(value, separator=separator)), fmt, region=region)
+
+
+def format_phone_value(
+    value: Any, *, fmt: str, region: str, separator: str = DEFAULT_SEPARATOR
+) -> tuple[str, str]:
+    """A raw value in phone format `fmt` (one of `PHONE_FORMATS`), and its E.164 form ("" if none)."""
+    text = clean_text(as_text(value, separator=separator))
+    return phone_forms(text, FieldFormat(fmt), region=region) if text else ("", "")
 
 
 # Formats that never turn non-empty text into "" (unreadable phones are kept as typed).

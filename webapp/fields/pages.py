@@ -9,17 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from webapp.fields import store
 from webapp.fields.completion import completion
-from webapp.fields.formats import PHONE_FORMATS, as_text, clean_text, phone_problem
+from webapp.fields.formats import PHONE_FORMATS, as_text, clean_text, phone_problem, phone_region
 from webapp.fields.forms import FORMAT_LABELS
 from webapp.fields.models import FieldSource, SmartField
 from webapp.fields.store import FieldSpec
 from webapp.fields.usage import FieldUsage, field_usage, published_field_keys
-from webapp.fields.values import compute_field_values, known_fields, local_values, name_parts, profile_value
+from webapp.fields.values import (
+    COUNTRY_ATTRIBUTE,
+    compute_field_values,
+    known_fields,
+    local_values,
+    name_parts,
+    profile_value,
+)
 from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.teammates.models import SourceAttribute, SourceRecord, Teammate
 from webapp.teammates.profile import admin_console_url
@@ -102,16 +110,17 @@ def sample_values(*, session: Session, spec: FieldSpec, field_id: int | None = N
         ).all()
     )
     ids = [teammate.id for teammate in teammates if teammate.id is not None]
-    raws = _raw_values(session, candidate, ids)
+    raws, countries = _raw_values(session, candidate, ids)
     with_value = [teammate for teammate in teammates if raws.get(teammate.id or 0)]
     without = [teammate for teammate in teammates if not raws.get(teammate.id or 0)]
     samples = []
     for teammate in (with_value + without)[:SAMPLE_SIZE]:
-        raw = raws.get(teammate.id or 0, "")
-        values = compute_field_values([candidate], {candidate.attribute: raw}, {candidate.key: raw})
+        raw, country = raws.get(teammate.id or 0, ""), countries.get(teammate.id or 0)
+        profile = {candidate.attribute: raw, COUNTRY_ATTRIBUTE: country}
+        values = compute_field_values([candidate], profile, {candidate.key: raw})
         problem = None
         if raw and candidate.format in PHONE_FORMATS:
-            problem = phone_problem(clean_text(raw), region=candidate.phone_region)
+            problem = phone_problem(clean_text(raw), region=phone_region(country, candidate.phone_region))
         samples.append(
             Sample(
                 teammate,
@@ -124,49 +133,63 @@ def sample_values(*, session: Session, spec: FieldSpec, field_id: int | None = N
     return samples
 
 
-def _raw_values(session: Session, candidate: SmartField, ids: list[int]) -> dict[int, str]:
-    """Each teammate's raw value for `candidate` as text (lists joined with its separator)."""
+def _raw_values(
+    session: Session, candidate: SmartField, ids: list[int]
+) -> tuple[dict[int, str], dict[int, Any]]:
+    """Each teammate's raw value for `candidate` as text (lists joined with its separator), and
+    each one's Okta `countryCode` (the region of their phone numbers)."""
+    statement = select(SourceRecord.teammate_id, SourceRecord.profile).where(
+        SourceRecord.source == OKTA, col(SourceRecord.teammate_id).in_(ids)
+    )
+    profiles = {teammate_id: profile or {} for teammate_id, profile in session.exec(statement).all()}
+    countries = {teammate_id: profile.get(COUNTRY_ATTRIBUTE) for teammate_id, profile in profiles.items()}
     if candidate.source == FieldSource.OKTA:
-        statement = select(SourceRecord.teammate_id, SourceRecord.profile).where(
-            SourceRecord.source == OKTA, col(SourceRecord.teammate_id).in_(ids)
-        )
         parts = name_parts(candidate.attribute)
         return {
             teammate_id: as_text(
-                profile_value(profile or {}, candidate.attribute, parts), separator=candidate.list_separator
+                profile_value(profile, candidate.attribute, parts), separator=candidate.list_separator
             )
-            for teammate_id, profile in session.exec(statement).all()
-        }
+            for teammate_id, profile in profiles.items()
+        }, countries
     if candidate.id is None:
-        return {}
+        return {}, countries
     kept = local_values(session=session, teammate_ids=ids)
-    return {teammate_id: values.get(candidate.key, "") for teammate_id, values in kept.items()}
+    return {teammate_id: values.get(candidate.key, "") for teammate_id, values in kept.items()}, countries
+
+
+# Why a teammate is listed on Missing data.
+NO_VALUE = "no value"
+INVALID_NUMBER = "not a valid number"
 
 
 @dataclass(frozen=True)
 class MissingTeammate:
-    """A teammate lacking a field: where to fix it."""
+    """A teammate lacking a field (or whose number is not valid): where to fix it."""
 
     teammate: Teammate
     okta_url: str | None
     external_id: str
+    problem: str = NO_VALUE  # NO_VALUE or INVALID_NUMBER
 
 
 @dataclass
 class MissingGroup:
-    """One field a published template uses, and the active teammates lacking it."""
+    """One field a published template uses, and the active teammates lacking it (then, for a phone
+    field, those whose number is not a valid one)."""
 
     field: SmartField
     usages: list[FieldUsage]
     count: int
     teammates: list[MissingTeammate] = dataclass_field(default_factory=list)
+    invalid_count: int = 0
 
 
 def missing_groups(
     *, session: Session, okta_origin: str | None, limit: int = MISSING_LIMIT
 ) -> list[MissingGroup]:
-    """Per field a published template uses: the active teammates whose own value is empty (the
-    first `limit` by name, each with its Okta admin-console link) and how many there are."""
+    """Per field a published template uses: the active teammates whose own value is empty, then for
+    phone fields those whose number is not valid (the first `limit` of each by name, each with its
+    Okta admin-console link) and how many there are."""
     usage = field_usage(session)
     published = published_field_keys(session)
     fields = known_fields(session=session)
@@ -175,6 +198,7 @@ def missing_groups(
         return []
     counts = completion(session=session, fields=watched, watch=[f.key for f in watched], limit=limit)
     shown_ids = {teammate_id for ids in counts.lacking.values() for teammate_id in ids}
+    shown_ids |= {teammate_id for ids in counts.invalid.values() for teammate_id in ids}
     people = _teammates_with_okta_ids(session, shown_ids)
     groups = []
     for smart_field in watched:
@@ -182,11 +206,14 @@ def missing_groups(
             smart_field,
             [usage_ for usage_ in usage.get(smart_field.key, []) if usage_.published],
             counts.lacking_count.get(smart_field.key, 0),
+            invalid_count=counts.invalid_count.get(smart_field.key, 0),
         )
-        for teammate_id in counts.lacking.get(smart_field.key, []):
+        listed = [(teammate_id, NO_VALUE) for teammate_id in counts.lacking.get(smart_field.key, [])]
+        listed += [(teammate_id, INVALID_NUMBER) for teammate_id in counts.invalid.get(smart_field.key, [])]
+        for teammate_id, problem in listed:
             teammate, external_id = people[teammate_id]
             group.teammates.append(
-                MissingTeammate(teammate, admin_console_url(okta_origin, external_id), external_id)
+                MissingTeammate(teammate, admin_console_url(okta_origin, external_id), external_id, problem)
             )
         groups.append(group)
     return groups

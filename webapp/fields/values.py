@@ -2,7 +2,10 @@
 
 A field's own value comes from the teammate's Okta profile (`source` okta) or from the value kept in
 Signet (`source` signet); it is formatted (`webapp.fields.formats`) and, when empty, replaced by the
-field's fallback (formatted the same way). `missing` lists the fields whose own value was empty,
+field's fallback (formatted the same way). Phone numbers written without +country code are read in
+the teammate's own country (Okta's `countryCode`), else the field's region; each valid one's E.164
+form travels with the values (`ValueMap.tel`) for the renderer's `|tel` filter, since a number
+shown in national format no longer says its country. `missing` lists the fields whose own value was empty,
 before the fallback: the Missing data view and the signatures' warnings use it.
 
 A name attribute left empty is made of the teammate's other name attributes (`NAME_PARTS`): real
@@ -21,7 +24,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from webapp.fields.formats import as_text, clean_text, format_value
+from webapp.fields.formats import (
+    PHONE_FORMATS,
+    as_text,
+    clean_text,
+    format_phone_value,
+    format_value,
+    phone_region,
+)
 from webapp.fields.models import FieldSource, SmartField, SmartFieldValue
 from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.teammates.models import SourceRecord
@@ -37,6 +47,9 @@ NAME_PARTS: Mapping[str, tuple[str, ...]] = {
     "fullname": ("firstName", "lastName"),
 }
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
+# Okta's base attribute holding the teammate's country (ISO 3166-1 alpha-2): the region of their
+# numbers written without +country code (issue 16).
+COUNTRY_ATTRIBUTE = "countryCode"
 
 
 def name_parts(attribute: str) -> tuple[str, ...]:
@@ -54,11 +67,22 @@ def profile_value(profile: Mapping[str, Any], attribute: str, parts: Sequence[st
     return joined or raw
 
 
+class ValueMap(dict[str, str]):
+    """Smart-field key -> formatted text, with `tel`: each phone value shown (its text) -> its E.164
+    form, for valid numbers only. A plain dict to everything but the renderer, which hands `tel` to
+    the `|tel` filter (`webapp.signature_templates.sandbox`)."""
+
+    def __init__(self, values: Mapping[str, str] | None = None, tel: Mapping[str, str] | None = None) -> None:
+        super().__init__(values or {})
+        self.tel: dict[str, str] = dict(tel or {})
+
+
 @dataclass(frozen=True)
 class FieldValues:
     """One teammate's (or profile's) smart-field values."""
 
-    values: dict[str, str]  # every field key -> formatted text, fallback applied ("" if none)
+    # every field key -> formatted text, fallback applied ("" if none); computed here: a `ValueMap`
+    values: dict[str, str]
     missing: frozenset[str]  # keys whose own value is empty (before the fallback)
 
 
@@ -85,6 +109,15 @@ class PreparedField:
     region: str
     separator: str
     fallback: str
+    phone: bool  # a phone format
+    fallback_tel: str  # the fallback's E.164 form (phone formats; "" otherwise)
+
+
+def _fallback_tel(field: SmartField) -> str:
+    if not field.fallback or field.format not in PHONE_FORMATS:
+        return ""
+    region = phone_region(None, field.phone_region)
+    return format_phone_value(field.fallback, fmt=field.format, region=region)[1]
 
 
 def prepare_fields(fields: Sequence[SmartField]) -> list[PreparedField]:
@@ -99,6 +132,8 @@ def prepare_fields(fields: Sequence[SmartField]) -> list[PreparedField]:
             region=field.phone_region,
             separator=field.list_separator,
             fallback=fallback_value(field),
+            phone=field.format in PHONE_FORMATS,
+            fallback_tel=_fallback_tel(field),
         )
         for field in fields
     ]
@@ -108,19 +143,22 @@ def compute_prepared(
     fields: Sequence[PreparedField], profile: Mapping[str, Any], local: Mapping[str, str]
 ) -> FieldValues:
     """`compute_field_values` for fields already prepared (`prepare_fields`)."""
-    values: dict[str, str] = {}
+    values = ValueMap()
     missing: set[str] = set()
     for field in fields:
         raw = own_value(field, profile, local)
-        text = (
-            format_value(raw, fmt=field.format, region=field.region, separator=field.separator)
-            if raw is not None
-            else ""
-        )
+        text = tel = ""
+        if raw is not None and field.phone:
+            region = phone_region(profile.get(COUNTRY_ATTRIBUTE), field.region)
+            text, tel = format_phone_value(raw, fmt=field.format, region=region, separator=field.separator)
+        elif raw is not None:
+            text = format_value(raw, fmt=field.format, region=field.region, separator=field.separator)
         if not text:
             missing.add(field.key)
-            text = field.fallback
+            text, tel = field.fallback, field.fallback_tel
         values[field.key] = text
+        if tel:
+            values.tel[text] = tel
     return FieldValues(values=values, missing=frozenset(missing))
 
 

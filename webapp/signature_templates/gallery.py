@@ -9,6 +9,10 @@ Every layout must look right for a profile holding only `firstName`, `lastName`,
 which is what many real orgs have (issue 16): the name line is `display_name` (which itself falls
 back to first + last name, `webapp.fields.values.NAME_PARTS`), else first and last name, so it shows
 even where `display_name` was deleted or remapped.
+
+Phone links carry the number in E.164 (`tel:+14155552671`, `|tel`): RFC 3966 allows no spaces, so
+the international form shown to readers is not a link target; a number that is not valid shows
+as typed, without a link.
 """
 
 from __future__ import annotations
@@ -52,9 +56,16 @@ def _row(content: str, style: str = TEXT_STYLE, *, when: str | None = None) -> s
     return f"{{% if {when} %}}{row}{{% endif %}}" if when else row
 
 
+def _phone_link(key: str) -> str:
+    """The number as shown, linked with its E.164 form when it is a valid number."""
+    return (
+        f'{{% if {key}|tel %}}<a href="tel:{{{{ {key}|tel }}}}" style="{LINK_STYLE}">{_field(key)}</a>'
+        f"{{% else %}}{_field(key)}{{% endif %}}"
+    )
+
+
 def _phone(label: str, key: str) -> str:
-    link = f'<a href="tel:{_field(key)}" style="{LINK_STYLE}">{_field(key)}</a>'
-    return _row(f"{label}: {link}", CONTACT_STYLE, when=key)
+    return _row(f"{label}: {_phone_link(key)}", CONTACT_STYLE, when=key)
 
 
 def _email_link() -> str:
@@ -149,8 +160,7 @@ COMPACT_ONE_LINE = "\n".join(
         f'<strong style="color:#111111">{NAME}</strong>'
         "{% if job_title %} | {{ job_title }}{% endif %}"
         "{% if organization %} | {{ organization }}{% endif %}"
-        f'{{% if mobile_phone %}} | <a href="tel:{_field("mobile_phone")}" style="{LINK_STYLE}">'
-        f"{_field('mobile_phone')}</a>{{% endif %}}"
+        f"{{% if mobile_phone %}} | {_phone_link('mobile_phone')}{{% endif %}}"
         f"{{% if email %}} | {_email_link()}{{% endif %}}"
         "</td></tr>",
         "</table>",

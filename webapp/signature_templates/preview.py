@@ -107,8 +107,9 @@ def preview_values(
     teammate = teammates.get_teammate(session=session, teammate_id=teammate_id) if teammate_id else None
     if teammate is None or teammate.id is None:
         return sample_values(fields), "sample data"
+    # As computed (not copied): the values carry their phone numbers' E.164 forms for `|tel`.
     values = teammate_field_values(session=session, teammate_ids=[teammate.id])[teammate.id].values
-    return dict(values), teammate.display_name or teammate.email or f"teammate {teammate.id}"
+    return values, teammate.display_name or teammate.email or f"teammate {teammate.id}"
 
 
 def build_preview(

@@ -26,11 +26,13 @@ import css_inline
 from jinja2 import Template, meta, nodes
 from jinja2.exceptions import TemplateError, TemplateSyntaxError
 
+from webapp.fields.values import ValueMap
 from webapp.signature_templates import precompile, sanitize
 from webapp.signature_templates.plaintext import html_to_text
 from webapp.signature_templates.sandbox import (
     MAX_OUTPUT_CHARS,
     NAME_PATTERN,
+    TEL_NUMBERS,
     Refusal,
     check_tree,
     make_environment,
@@ -204,17 +206,20 @@ def render_signature(
     return RenderedSignature(html=html, text=text, content_hash=digest, removed_urls=removed)
 
 
-def _context(values: Mapping[str, str]) -> dict[str, str]:
+def _context(values: Mapping[str, str]) -> dict[str, object]:
     """Only smart-field names, only plain `str` values (`str()` of a `Markup` is a plain str, so
     nothing skips escaping), without control and bidi-override characters; a value longer than the
-    output limit is refused before it is copied around."""
+    output limit is refused before it is copied around. Computed values (`ValueMap`) also bring their
+    phone numbers' E.164 forms, under a name no template can use (`TEL_NUMBERS`, for `|tel`)."""
     context = {key: "" if value is None else str(value) for key, value in values.items() if _valid_name(key)}
     joined = "\t".join(context.values())
     if len(joined) > MAX_OUTPUT_CHARS and max(map(len, context.values())) > MAX_OUTPUT_CHARS:
         raise TemplateRefused(f"A value is over {MAX_OUTPUT_CHARS:,} characters: the signature would be too.")
     if _UNSAFE_CHARACTERS.search(joined):
         context = {key: _UNSAFE_CHARACTERS.sub("", value) for key, value in context.items()}
-    return context
+    if isinstance(values, ValueMap) and values.tel:
+        return {**context, TEL_NUMBERS: dict(values.tel)}
+    return dict(context)
 
 
 _valid_names: dict[str, bool] = {}
@@ -229,7 +234,7 @@ def _valid_name(key: str) -> bool:
     return valid
 
 
-def _render(compiled: CompiledTemplate, context: dict[str, str]) -> str:
+def _render(compiled: CompiledTemplate, context: dict[str, object]) -> str:
     """The template's raw output, refused past `MAX_OUTPUT_CHARS` or `MAX_RENDER_SECONDS`, checked
     between output chunks (each chunk is bounded by a value's or the template's size; the clock is
     read every `CLOCK_EVERY` chunks: the allowlisted syntax renders in linear time anyway)."""

@@ -12,15 +12,16 @@ No attribute or item access, no calls, no arithmetic, no loops, no `set`, macros
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import nodes
+from jinja2 import nodes, pass_context
 from jinja2.exceptions import TemplateError, TemplateSyntaxError
-from jinja2.runtime import Undefined
+from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from webapp.fields.formats import e164
 from webapp.fields.keys import reserved_reason
 
 MAX_TEMPLATE_CHARS = 50_000
@@ -78,6 +79,24 @@ def _urlencode(value: Any) -> str:
     return quote(_text(value), safe="/")
 
 
+# The render context's entry holding each phone value's E.164 form (`webapp.fields.values.ValueMap`):
+# not a smart-field name (`NAME_PATTERN`), so no template can name it.
+TEL_NUMBERS = "_tel_numbers"
+
+
+@pass_context
+def _tel(context: Context, value: Any) -> str:
+    """`{{ mobile_phone|tel }}`: the number in E.164 (`+14155552671`), what a `tel:` link must carry
+    (RFC 3966 allows no spaces); "" when it is not a valid number. A value shown in national format
+    is looked up among the teammate's phone values (read with their country); any other text counts
+    only with its +country code."""
+    text = _text(value).strip()
+    known = context.get(TEL_NUMBERS)
+    if isinstance(known, Mapping) and isinstance(known.get(text), str):
+        return str(known[text])
+    return e164(text)
+
+
 FILTERS: dict[str, Callable[..., str]] = {
     "upper": lambda value: _text(value).upper(),
     "lower": lambda value: _text(value).lower(),
@@ -88,6 +107,19 @@ FILTERS: dict[str, Callable[..., str]] = {
     "d": _default,
     "replace": _replace,
     "urlencode": _urlencode,
+    "tel": _tel,
+}
+# Each filter's example and what it does, for the editor's help (`signature_templates/edit.html`).
+FILTER_HELP: dict[str, tuple[str, str]] = {
+    "tel": (
+        '<a href="tel:{{ mobile_phone|tel }}">{{ mobile_phone }}</a>',
+        "the number in E.164 (+14155552671), what call links need; empty when it is not a valid number",
+    ),
+    "default": ('{{ pronouns|default("") }}', "a text shown when the field is empty (also written d)"),
+    "upper": ("{{ last_name|upper }}", "UPPER CASE; also lower, title and capitalize"),
+    "trim": ("{{ job_title|trim }}", "spaces removed at both ends"),
+    "replace": ('{{ department|replace("&", "and") }}', "a text replaced by another"),
+    "urlencode": ("https://acme.example/?q={{ email|urlencode }}", "percent-encoded for a link"),
 }
 
 

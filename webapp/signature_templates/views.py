@@ -28,6 +28,7 @@ from webapp.signature_templates.models import (
     SignatureTemplate,
     TemplateStatus,
 )
+from webapp.signature_templates.sandbox import FILTER_HELP
 from webapp.sources.okta.status import connection_summary
 
 bp = Blueprint("signature_templates", __name__, url_prefix="/signatures")
@@ -58,6 +59,7 @@ def init_app(app: Flask) -> None:
         MAX_TEMPLATE_LENGTH=MAX_TEMPLATE_LENGTH,
         MAX_TEMPLATE_NAME_LENGTH=MAX_TEMPLATE_NAME_LENGTH,
         IMPACT_NAMES_SHOWN=IMPACT_NAMES_SHOWN,
+        TEMPLATE_FILTERS=FILTER_HELP,
     )
 
 
