@@ -16,7 +16,9 @@ from webapp.rules.evaluate import (
     ConditionSpec,
     ManualSpec,
     Operator,
+    RuleSet,
     RuleSpec,
+    Standing,
     assign,
     split_list,
 )
@@ -207,6 +209,36 @@ def test_describe_says_why() -> None:
     assert describe(Assignment(STANDARD, AssignmentReason.DEFAULT)) == "Default template"
     assert describe(Assignment(None, AssignmentReason.NONE)) == "No rule matched and no default"
     assert describe(Assignment(None, AssignmentReason.INACTIVE)) == "Inactive in Okta: no signature"
+    assert (
+        describe(Assignment(None, AssignmentReason.NOT_YET_ACTIVE))
+        == "Not yet active in Okta (STAGED): no signature"
+    )
+
+
+def test_not_yet_active_teammates_get_nothing_unless_their_source_allows_it() -> None:
+    """Not yet active (Okta STAGED) wins over manual choices and rules, unless a source that says so
+    has its setting on; inactive still wins over everything."""
+    rules = RuleSet(default_template_id=STANDARD, manual={7: ManualSpec(EXEC)})
+    waiting = Standing(True, frozenset({"okta"}))
+    for teammate_id in (1, 7):
+        assert rules.assign_standing(teammate_id=teammate_id, values={}, standing=waiting) == Assignment(
+            None, AssignmentReason.NOT_YET_ACTIVE
+        )
+    allowed = replace(rules, sign_not_yet_active=frozenset({"okta"}))
+    assert allowed.assign_standing(teammate_id=1, values={}, standing=waiting) == Assignment(
+        STANDARD, AssignmentReason.DEFAULT
+    )
+    assert allowed.assign_standing(teammate_id=7, values={}, standing=waiting) == Assignment(
+        EXEC, AssignmentReason.MANUAL
+    )
+    other = replace(rules, sign_not_yet_active=frozenset({"rippling"}))
+    assert (
+        other.assign_standing(teammate_id=1, values={}, standing=waiting).reason
+        is AssignmentReason.NOT_YET_ACTIVE
+    )
+    assert allowed.assign_standing(teammate_id=1, values={}, standing=Standing(False)).reason is (
+        AssignmentReason.INACTIVE
+    )
 
 
 def replace_name(spec: RuleSpec, name: str) -> RuleSpec:

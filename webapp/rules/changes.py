@@ -202,6 +202,36 @@ class SetManual:
         return "rules.manual_set", f"{self.teammate_name} set by hand to {self.label}"
 
 
+@dataclass(frozen=True)
+class SetSignNotYetActive:
+    """Give teammates a source says are not yet active (Okta STAGED) signatures, or stop."""
+
+    source: str
+    source_label: str
+    enabled: bool
+    scope: Collection[int] | None = None
+
+    def propose(self, current: RuleSet) -> RuleSet:
+        """The same rules with the source's setting changed."""
+        sources = set(current.sign_not_yet_active)
+        if self.enabled:
+            sources.add(self.source)
+        else:
+            sources.discard(self.source)
+        return replace(current, sign_not_yet_active=frozenset(sources))
+
+    def apply(self, session: Session, admin_email: str | None) -> None:
+        """Write the source's setting."""
+        store.set_sign_not_yet_active(
+            session=session, source=self.source, enabled=self.enabled, admin_email=admin_email
+        )
+
+    def audit(self) -> tuple[str, str]:
+        """`rules.not_yet_active_changed`."""
+        given = "get signatures" if self.enabled else "get no signature"
+        return "rules.not_yet_active_changed", f"Teammates not yet active in {self.source_label} {given}"
+
+
 def preview(change: Change) -> Impact:
     """The effect of `change`, computed in a read-only session; nothing is written."""
     with db.session_scope(writer=False) as reading:

@@ -7,6 +7,9 @@ from collections.abc import Mapping, Sequence
 from webapp.rules.evaluate import Assignment, AssignmentReason, ConditionSpec, Operator, RuleSpec
 
 NO_SIGNATURE = "No signature"
+# Okta is the one source today, and STAGED its one status that is not yet active
+# (`webapp.sources.okta.directory.OKTA_STATES`).
+NOT_YET_ACTIVE_WORDS = "Not yet active in Okta (STAGED)"
 
 
 def condition_words(condition: ConditionSpec, labels: Mapping[str, str] | None = None) -> str:
@@ -34,11 +37,14 @@ def describe(
 
     "Rule 2 “Sales team”: department is Sales" (with `rules`, for the position and conditions;
     `labels` maps field keys to the names shown), "Set by hand", "Set by hand: no signature",
-    "Default template", "No rule matched and no default", "Inactive in Okta: no signature".
+    "Default template", "No rule matched and no default", "Inactive in Okta: no signature",
+    "Not yet active in Okta (STAGED): no signature".
     """
     match assignment.reason:
         case AssignmentReason.INACTIVE:
             return "Inactive in Okta: no signature"
+        case AssignmentReason.NOT_YET_ACTIVE:
+            return f"{NOT_YET_ACTIVE_WORDS}: no signature"
         case AssignmentReason.MANUAL:
             return "Set by hand" if assignment.template_id is not None else "Set by hand: no signature"
         case AssignmentReason.DEFAULT:

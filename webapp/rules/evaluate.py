@@ -1,7 +1,9 @@
 """Which template each teammate gets, and why: the pure `assign` and its batched, database-backed
 `assignments_for`.
 
-Order of precedence: an inactive teammate gets nothing; a manual assignment wins over the rules;
+Order of precedence: an inactive teammate gets nothing; nor does one not yet active (Okta STAGED)
+unless the source's setting (`SourceAssignmentSetting`) gives them signatures; a manual assignment
+wins over the rules;
 then the rules in priority order (first match wins, all of a rule's conditions must hold); then the
 default template; else no signature. Only templates with a published version count: a rule, default
 or manual choice naming a never-published template is passed over (an archived template keeps
@@ -28,8 +30,14 @@ from sqlmodel import col, select
 
 from webapp.fields.values import compute_prepared, known_fields, local_values, okta_profiles, prepare_fields
 from webapp.rules.choices import template_catalog
-from webapp.rules.models import DEFAULT_ROW_ID, AssignmentDefault, AssignmentRule, ManualAssignment
-from webapp.teammates.models import Teammate
+from webapp.rules.models import (
+    DEFAULT_ROW_ID,
+    AssignmentDefault,
+    AssignmentRule,
+    ManualAssignment,
+    SourceAssignmentSetting,
+)
+from webapp.teammates.models import SourceRecord, Teammate, TeammateState
 
 
 class Operator(StrEnum):
@@ -62,6 +70,7 @@ class AssignmentReason(StrEnum):
     DEFAULT = "default"  # no rule matched: the default template
     NONE = "none"  # no rule matched and there is no default
     INACTIVE = "inactive"  # deactivated, suspended, deprovisioned or removed in Okta
+    NOT_YET_ACTIVE = "not_yet_active"  # not yet active in its source (Okta STAGED), not given one
 
 
 # Ids per query when reading given teammates (well under SQLite's and PostgreSQL's parameter limits).
@@ -200,6 +209,7 @@ class Assignment:
 
 
 INACTIVE = Assignment(None, AssignmentReason.INACTIVE)
+NOT_YET_ACTIVE = Assignment(None, AssignmentReason.NOT_YET_ACTIVE)
 
 
 def assign(
@@ -209,13 +219,17 @@ def assign(
     rules: Sequence[RuleSpec],
     default_template_id: int | None,
     manual: ManualSpec | None,
+    waiting: bool = False,
 ) -> Assignment:
     """The assignment of one teammate: pure, `rules` in priority order (first match wins).
 
-    `default_template_id` must already be None when the default template is not assignable.
+    `default_template_id` must already be None when the default template is not assignable;
+    `waiting`: the teammate is not yet active and no setting gives them a signature.
     """
     if not active:
         return INACTIVE
+    if waiting:
+        return NOT_YET_ACTIVE
     if manual is not None and manual.applies:
         return Assignment(manual.template_id, AssignmentReason.MANUAL)
     for rule in rules:
@@ -233,15 +247,37 @@ class RuleSet:
     rules: tuple[RuleSpec, ...] = ()
     default_template_id: int | None = None
     manual: Mapping[int, ManualSpec] = field(default_factory=dict)
+    # Sources whose teammates not yet active get signatures all the same (their setting is on).
+    sign_not_yet_active: frozenset[str] = frozenset()
 
-    def assign(self, *, teammate_id: int, values: Mapping[str, str], active: bool) -> Assignment:
-        """`assign` for one teammate under this rule set."""
+    def assign(
+        self,
+        *,
+        teammate_id: int,
+        values: Mapping[str, str],
+        active: bool,
+        not_yet_active_in: frozenset[str] = frozenset(),
+    ) -> Assignment:
+        """`assign` for one teammate under this rule set; `not_yet_active_in`: the sources that say
+        the teammate is not yet active (empty unless its state is not yet active)."""
         return assign(
             values=values,
             active=active,
             rules=self.rules,
             default_template_id=self.default_template_id,
             manual=self.manual.get(teammate_id),
+            waiting=bool(not_yet_active_in) and not (not_yet_active_in & self.sign_not_yet_active),
+        )
+
+    def assign_standing(
+        self, *, teammate_id: int, values: Mapping[str, str], standing: Standing
+    ) -> Assignment:
+        """`assign` for one teammate of this `standing`."""
+        return self.assign(
+            teammate_id=teammate_id,
+            values=values,
+            active=standing.active,
+            not_yet_active_in=standing.not_yet_active_in,
         )
 
 
@@ -259,10 +295,16 @@ def current_rule_set(*, session: Session, assume_published: Collection[int] = ()
         row.teammate_id: ManualSpec(row.template_id, row.template_id is None or row.template_id in published)
         for row in session.execute(select(ManualAssignment)).scalars()
     }
+    allowed = session.execute(
+        select(SourceAssignmentSetting.source).where(
+            col(SourceAssignmentSetting.sign_not_yet_active).is_(True)
+        )
+    )
     return RuleSet(
         rules=rules,
         default_template_id=default_id if default_id in published else None,
         manual=manual,
+        sign_not_yet_active=frozenset(str(source) for source in allowed.scalars()),
     )
 
 
@@ -311,15 +353,63 @@ def teammate_activity(*, session: Session, teammate_ids: Collection[int] | None)
     return found
 
 
-def assign_all(
-    rule_set: RuleSet, activity: Mapping[int, bool], values: Mapping[int, Mapping[str, str]]
-) -> dict[int, Assignment]:
-    """`rule_set` applied to every teammate of `activity` (pure; inactive ones need no values)."""
-    return {
-        teammate_id: rule_set.assign(
-            teammate_id=teammate_id, values=values.get(teammate_id, {}), active=active
+@dataclass(frozen=True)
+class Standing:
+    """Where a teammate stands, as assignments need it: `active` (not inactive) and, for a teammate
+    not yet active, the sources that say so (their settings may give signatures all the same)."""
+
+    active: bool
+    not_yet_active_in: frozenset[str] = frozenset()
+
+
+ACTIVE_STANDING = Standing(True)
+# A teammate whose state is not yet active but whose records were not found (never expected).
+UNKNOWN_SOURCE = ""
+
+
+def teammate_standing(*, session: Session, teammate_ids: Collection[int] | None) -> dict[int, Standing]:
+    """Each teammate's `Standing` (every teammate when `teammate_ids` is None), in a few queries."""
+    query = select(Teammate.id, Teammate.active, Teammate.state)
+    rows: list[Any] = []
+    if teammate_ids is None:
+        rows = list(session.execute(query))
+    else:
+        ids = sorted(set(teammate_ids))
+        for start in range(0, len(ids), ID_BATCH):  # bounded IN lists (database parameter limits)
+            rows += session.execute(query.where(col(Teammate.id).in_(ids[start : start + ID_BATCH])))
+    waiting = [row[0] for row in rows if row[1] and row[2] == TeammateState.NOT_YET_ACTIVE]
+    sources: dict[int, set[str]] = {}
+    for start in range(0, len(waiting), ID_BATCH):
+        found = session.execute(
+            select(SourceRecord.teammate_id, SourceRecord.source).where(
+                col(SourceRecord.teammate_id).in_(waiting[start : start + ID_BATCH]),
+                col(SourceRecord.state) == TeammateState.NOT_YET_ACTIVE,
+                col(SourceRecord.removed_at).is_(None),
+            )
         )
-        for teammate_id, active in activity.items()
+        for teammate_id, source in found:
+            sources.setdefault(teammate_id, set()).add(source)
+    pending = set(waiting)
+    result: dict[int, Standing] = {}
+    for teammate_id, active, _state in rows:
+        if teammate_id is None:
+            continue
+        if teammate_id in pending:
+            result[teammate_id] = Standing(True, frozenset(sources.get(teammate_id) or {UNKNOWN_SOURCE}))
+        else:
+            result[teammate_id] = ACTIVE_STANDING if active else Standing(False)
+    return result
+
+
+def assign_all(
+    rule_set: RuleSet, standing: Mapping[int, Standing], values: Mapping[int, Mapping[str, str]]
+) -> dict[int, Assignment]:
+    """`rule_set` applied to every teammate of `standing` (pure; inactive ones need no values)."""
+    return {
+        teammate_id: rule_set.assign_standing(
+            teammate_id=teammate_id, values=values.get(teammate_id, {}), standing=each
+        )
+        for teammate_id, each in standing.items()
     }
 
 
@@ -332,9 +422,9 @@ def assignments_for(
     `assume_published`: template ids to count as published (what publishing a template for the
     first time would do: rules pointing at it start to match).
     """
-    activity = teammate_activity(session=session, teammate_ids=teammate_ids)
-    active_ids = sorted(teammate_id for teammate_id, active in activity.items() if active)
+    standing = teammate_standing(session=session, teammate_ids=teammate_ids)
+    active_ids = sorted(teammate_id for teammate_id, each in standing.items() if each.active)
     rule_set = current_rule_set(session=session, assume_published=assume_published)
     keys = tested_keys(rule_set)
     values = rule_values(session=session, teammate_ids=active_ids, keys=keys) if active_ids and keys else {}
-    return assign_all(rule_set, activity, values)
+    return assign_all(rule_set, standing, values)

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from webapp.rules.evaluate import Assignment, RuleSet, rule_values, tested_keys
+from webapp.rules.evaluate import (
+    ACTIVE_STANDING,
+    Assignment,
+    RuleSet,
+    rule_values,
+    teammate_standing,
+    tested_keys,
+)
 from webapp.teammates.models import Teammate
 
 # How many names the preview lists before "and N more".
@@ -78,12 +85,15 @@ def compute_impact(
         return Impact(changed=(), reassigned=frozenset())
     keys = tested_keys(current, proposed)
     values = rule_values(session=session, teammate_ids=sorted(people), keys=keys) if keys else {}
+    # Teammates not yet active depend on their sources' settings (which a change may turn on).
+    standing = teammate_standing(session=session, teammate_ids=sorted(people))
     changed: list[ImpactRow] = []
     reassigned: set[int] = set()
     for teammate_id, name in people.items():
         own = values.get(teammate_id, {})
-        before = current.assign(teammate_id=teammate_id, values=own, active=True)
-        after = proposed.assign(teammate_id=teammate_id, values=own, active=True)
+        each = standing.get(teammate_id, ACTIVE_STANDING)
+        before = current.assign_standing(teammate_id=teammate_id, values=own, standing=each)
+        after = proposed.assign_standing(teammate_id=teammate_id, values=own, standing=each)
         if before != after:
             reassigned.add(teammate_id)
         if before.template_id != after.template_id:

@@ -56,3 +56,15 @@ class ManualAssignment(SQLModel, table=True):
     template_id: int | None = Field(default=None, foreign_key="signature_templates.id", index=True)
     created_at: datetime = timestamp_field()
     created_by: str | None = Field(default=None, max_length=ADMIN_EMAIL_MAX_LENGTH)
+
+
+# Database model: assignment settings of one source (keyed by its key, e.g. "okta"). No row means
+# the defaults: people the source says are not yet active (Okta STAGED) get no signature.
+class SourceAssignmentSetting(SQLModel, table=True):
+    __tablename__ = "assignment_source_settings"
+
+    source: str = Field(primary_key=True, max_length=32)
+    # Whether teammates this source says are not yet active get a signature all the same.
+    sign_not_yet_active: bool = Field(default=False)
+    updated_at: datetime = timestamp_field()
+    updated_by: str | None = Field(default=None, max_length=ADMIN_EMAIL_MAX_LENGTH)

@@ -7,7 +7,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from webapp.rules import store
 from webapp.rules.choices import TemplateCatalog, field_choices, template_catalog
@@ -16,7 +18,8 @@ from webapp.rules.evaluate import AssignmentReason, RuleSpec, assignments_for, c
 from webapp.rules.forms import ManualChoice, RuleForm
 from webapp.rules.impact import teammate_label
 from webapp.rules.models import AssignmentRule
-from webapp.teammates.models import Teammate
+from webapp.sources.okta.directory import SOURCE_KEY as OKTA
+from webapp.teammates.models import Teammate, TeammateState
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,33 @@ class ManualView:
     template_archived: bool
     created_by: str | None
     created_at: Any
+
+
+@dataclass(frozen=True)
+class NotYetActiveView:
+    """A source's setting for its teammates not yet active (Okta STAGED), and how many there are."""
+
+    source: str
+    label: str
+    status_words: str  # the source's statuses that mean "not yet active"
+    enabled: bool
+    teammates: int
+
+
+def not_yet_active_view(*, session: Session) -> NotYetActiveView:
+    """Okta's setting (the one source today) and its teammates not yet active."""
+    count = session.execute(
+        select(func.count())
+        .select_from(Teammate)
+        .where(col(Teammate.active).is_(True), col(Teammate.state) == TeammateState.NOT_YET_ACTIVE)
+    ).scalar_one()
+    return NotYetActiveView(
+        source=OKTA,
+        label="Okta",
+        status_words="STAGED",
+        enabled=store.signs_not_yet_active(session=session, source=OKTA),
+        teammates=int(count),
+    )
 
 
 def teammate_name(teammate: Teammate) -> str:
@@ -141,6 +171,7 @@ def index_context(*, session: Session) -> dict[str, Any]:
         "default_archived": default_id in catalog.archived and rule_set.default_template_id is not None,
         "reason_counts": reasons,
         "manual": manual,
+        "not_yet_active": not_yet_active_view(session=session),
     }
 
 

@@ -15,7 +15,13 @@ from sqlmodel import col, select
 
 from webapp.db import utcnow
 from webapp.rules.evaluate import ConditionSpec
-from webapp.rules.models import DEFAULT_ROW_ID, AssignmentDefault, AssignmentRule, ManualAssignment
+from webapp.rules.models import (
+    DEFAULT_ROW_ID,
+    AssignmentDefault,
+    AssignmentRule,
+    ManualAssignment,
+    SourceAssignmentSetting,
+)
 from webapp.teammates.models import Teammate
 
 
@@ -115,6 +121,22 @@ def set_default(*, session: Session, template_id: int | None, admin_email: str |
     """Make `template_id` the template for everyone no rule matches (None: no signature)."""
     row = get_default(session=session) or AssignmentDefault(id=DEFAULT_ROW_ID)
     row.template_id = template_id
+    row.updated_at = utcnow()
+    row.updated_by = admin_email
+    session.add(row)
+    session.flush()
+
+
+def signs_not_yet_active(*, session: Session, source: str) -> bool:
+    """Whether teammates `source` says are not yet active get signatures (off without a row)."""
+    row = session.get(SourceAssignmentSetting, source)
+    return row is not None and row.sign_not_yet_active
+
+
+def set_sign_not_yet_active(*, session: Session, source: str, enabled: bool, admin_email: str | None) -> None:
+    """Turn signatures for `source`'s teammates not yet active on or off."""
+    row = session.get(SourceAssignmentSetting, source) or SourceAssignmentSetting(source=source)
+    row.sign_not_yet_active = enabled
     row.updated_at = utcnow()
     row.updated_by = admin_email
     session.add(row)

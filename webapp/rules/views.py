@@ -17,7 +17,15 @@ from flask import Blueprint, Flask, Response, flash, request, url_for
 from webapp.extensions import db
 from webapp.rendering import found_or_404, redirect_to, render
 from webapp.rules import changes, pages, store, usage
-from webapp.rules.changes import Change, DeleteRule, Reorder, SaveRule, SetDefault, SetManual
+from webapp.rules.changes import (
+    Change,
+    DeleteRule,
+    Reorder,
+    SaveRule,
+    SetDefault,
+    SetManual,
+    SetSignNotYetActive,
+)
 from webapp.rules.choices import field_choices
 from webapp.rules.describe import template_label
 from webapp.rules.evaluate import AssignmentReason, Operator
@@ -225,6 +233,39 @@ def set_default() -> Response:
         url=url_for("rules.set_default"),
         hidden=[("template", text.strip())],
         confirm="Save the default",
+    )
+
+
+# ----------------------------------------------------------------------------- not yet active
+
+
+@bp.post("/not-yet-active")
+def set_not_yet_active() -> Response:
+    """Give signatures to teammates not yet active in Okta (STAGED), or stop: preview, then save.
+
+    The checkbox sends `sign=on` when ticked and nothing when not (a plain form, no JavaScript).
+    """
+    with db.session_scope(writer=False) as reading:
+        view = pages.not_yet_active_view(session=reading)
+    if request.form.get("source", view.source) != view.source:
+        return render_error(422, "Signet knows no such source; reload the Assignments page and try again.")
+    enabled = request.form.get("sign", "") == "on"
+    if enabled == view.enabled:
+        state = "already get" if enabled else "already get no"
+        flash(f"Nothing changed: teammates not yet active in {view.label} {state} signature.", "info")
+        return redirect_to(url_for("rules.index"))
+    change = SetSignNotYetActive(view.source, view.label, enabled)
+    given = "get signatures" if enabled else "get no signature"
+    if form_action(request.form) is FormAction.SAVE:
+        changes.save(change)
+        flash(f"Teammates not yet active in {view.label} ({view.status_words}) now {given}.", "success")
+        return redirect_to(url_for("rules.index"))
+    return _preview_page(
+        change,
+        title=f"Teammates not yet active in {view.label} ({view.status_words}) {given}",
+        url=url_for("rules.set_not_yet_active"),
+        hidden=[("source", view.source), ("sign", "on" if enabled else "off")],
+        confirm="Save the setting",
     )
 
 

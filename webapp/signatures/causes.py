@@ -133,6 +133,8 @@ def assignment_sentence(cause: Mapping[str, Any]) -> str:
         return f"No rule matches: the default template “{name}”"
     if reason == AssignmentReason.INACTIVE:
         return "The teammate is inactive"
+    if reason == AssignmentReason.NOT_YET_ACTIVE:
+        return "The teammate is not yet active in Okta (STAGED)"
     return "No rule matches and there is no default template"
 
 
@@ -142,6 +144,8 @@ def removal_reason(cause: Mapping[str, Any]) -> str:
     if reason == AssignmentReason.INACTIVE:
         removed = ChangeKind.REMOVED in (cause.get("okta_events") or [])
         return "removed from Okta" if removed else "deactivated in Okta"
+    if reason == AssignmentReason.NOT_YET_ACTIVE:
+        return "not yet active in Okta (STAGED), and teammates not yet active get no signature"
     if reason == AssignmentReason.MANUAL:
         return "“no signature” assigned by hand"
     return "no rule matches and there is no default template"

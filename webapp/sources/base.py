@@ -7,9 +7,31 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from blinker import Namespace
+
+
+class TeammateState(StrEnum):
+    """Where a person stands, in Signet's terms: each source maps its own statuses onto these three
+    (Okta's in `webapp.sources.okta.directory.okta_state`; HR sources will do the same)."""
+
+    NOT_YET_ACTIVE = "not_yet_active"  # created but not started (Okta STAGED): no signature by default
+    ACTIVE = "active"
+    INACTIVE = "inactive"  # left: deactivated, suspended, deprovisioned, or removed from the source
+
+    @property
+    def label(self) -> str:
+        """How the state reads on a page."""
+        return _STATE_LABELS[self]
+
+
+_STATE_LABELS = {
+    TeammateState.NOT_YET_ACTIVE: "Not yet active",
+    TeammateState.ACTIVE: "Active",
+    TeammateState.INACTIVE: "Inactive",
+}
 
 
 @dataclass(frozen=True)
@@ -29,9 +51,12 @@ class DirectoryProfile:
     """One person as the directory describes them; values are untrusted.
 
     `attributes` holds every attribute as sent (strings, arrays, numbers, booleans, null). The source
-    also says, in its own terms, whether the person is `active` (Okta: not deactivated, suspended
-    or deprovisioned), their work `email` and their `display_name`, so the sync engine never needs
-    to know a source's attribute names or statuses.
+    also says, mapped from its own statuses, the person's `state` (`active` is "not inactive": true
+    for a person not yet active too), their work `email` and their `display_name`, so the sync
+    engine never needs to know a source's attribute names or statuses. `transitioning_to_status` is
+    the status the source is moving the person to, while it does (Okta's `transitioningToStatus`).
+
+    Giving only `active=False` means `state=INACTIVE`; `active` always follows `state`.
     """
 
     external_id: str
@@ -41,6 +66,15 @@ class DirectoryProfile:
     active: bool = True
     email: str | None = None
     display_name: str = ""
+    state: TeammateState = TeammateState.ACTIVE
+    transitioning_to_status: str | None = None
+
+    def __post_init__(self) -> None:
+        state = TeammateState(self.state)
+        if not self.active and state is TeammateState.ACTIVE:
+            state = TeammateState.INACTIVE
+        object.__setattr__(self, "state", state)
+        object.__setattr__(self, "active", state is not TeammateState.INACTIVE)
 
 
 @dataclass(frozen=True)

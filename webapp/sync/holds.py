@@ -39,7 +39,7 @@ from sqlmodel import Session, col
 
 from webapp.db import UTCDateTime, utcnow
 from webapp.sync.models import HoldAction, HoldStatus, SyncHold, SyncHoldItem
-from webapp.teammates.models import ChangeKind, SourceRecord, Teammate, TeammateChange
+from webapp.teammates.models import ChangeKind, SourceRecord, Teammate, TeammateChange, TeammateState
 
 DEFAULT_HOLD_FRACTION = 0.20
 DEFAULT_HOLD_MINIMUM = 5
@@ -225,7 +225,7 @@ def _apply(
     session.execute(
         update(Teammate)
         .where(col(Teammate.id).in_(select(col(Teammate.id)).where(where).scalar_subquery()))
-        .values(active=False, deactivated_at=now, updated_at=now)
+        .values(active=False, state=TeammateState.INACTIVE.value, deactivated_at=now, updated_at=now)
     )
     return total - removed, removed
 

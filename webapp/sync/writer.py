@@ -5,10 +5,12 @@ network. Set-based where it matters (a page is up to 200 users, written while th
 flight): one query finds the page's existing records, bulk INSERTs create new teammates and
 records, bulk UPDATEs by primary key change the rest.
 
-A page never deactivates a teammate: it records what the source says (status, `active`), and the
-end of a successful run decides, for all teammates at once, which become inactive
+A page never deactivates a teammate: it records what the source says (status, `state`, `active`),
+and the end of a successful run decides, for all teammates at once, which become inactive
 (`webapp.sync.holds`), so a failed run or a mass change never retires anyone on its own. A teammate
-a source says is active again is reactivated here at once: that is never harmful.
+a source says is active again is reactivated here at once: that is never harmful. A move between
+*not yet active* and *active* (Okta STAGED -> ACTIVE) is written here too: the teammate's state
+follows its records, and the page's `teammates_changed` re-renders its signature.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ def _record_fields(profile: DirectoryProfile) -> dict[str, Any]:
     return {
         "status": profile.status[:32],
         "active": profile.active,
+        "state": profile.state.value,
+        "transitioning_to_status": (profile.transitioning_to_status or "")[:32] or None,
         "profile": profile.attributes,
         "email": _email(profile),
         "display_name": profile.display_name[:300],
@@ -150,6 +154,7 @@ def _existing_records(session: Session, *, source: str, external_ids: list[str])
                 col(SourceRecord.profile),
                 col(SourceRecord.source_updated_at),
                 col(SourceRecord.removed_at),
+                col(SourceRecord.transitioning_to_status),
             ).where(col(SourceRecord.source) == source, col(SourceRecord.external_id).in_(external_ids))
         ).all()
     }
@@ -178,7 +183,14 @@ def _update_existing(
         diffs = profile_changes(old_profile, profile.attributes)
         status_changed = row.status != profile.status
         came_back = row.removed_at is not None
-        if diffs or status_changed or came_back or row.source_updated_at != profile.updated_at:
+        transitioning_changed = row.transitioning_to_status != profile.transitioning_to_status
+        if (
+            diffs
+            or status_changed
+            or came_back
+            or transitioning_changed
+            or row.source_updated_at != profile.updated_at
+        ):
             values: dict[str, Any] = {
                 "id": row.id,
                 **_record_fields(profile),
@@ -218,6 +230,7 @@ def _create(
         [
             {
                 "active": profile.active,
+                "state": profile.state.value,
                 "email": _email(profile),
                 "display_name": profile.display_name[:300],
                 "created_at": now,
@@ -303,9 +316,13 @@ def _resolve_changed(
     teammate_updates: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
     for teammate in session.execute(
-        select(col(Teammate.id), col(Teammate.active), col(Teammate.email), col(Teammate.display_name)).where(
-            col(Teammate.id).in_(teammate_ids)
-        )
+        select(
+            col(Teammate.id),
+            col(Teammate.active),
+            col(Teammate.state),
+            col(Teammate.email),
+            col(Teammate.display_name),
+        ).where(col(Teammate.id).in_(teammate_ids))
     ).all():
         record_id, profile, diffs, status_from = changed[teammate.id]
         resolved = resolve(
@@ -318,8 +335,10 @@ def _resolve_changed(
                 "email": resolved.email,
                 "display_name": resolved.display_name,
                 "updated_at": now,
-                # Deactivation waits for the end of the run (see the module docstring).
+                # Deactivation waits for the end of the run (see the module docstring): until then
+                # the teammate keeps its state; otherwise the state follows the records.
                 "active": True if reactivate else teammate.active,
+                "state": resolved.state.value if resolved.active else teammate.state,
                 **({"deactivated_at": None} if reactivate else {}),
             }
         )
@@ -355,6 +374,7 @@ def _record_views(session: Session, teammate_ids: list[int]) -> dict[int, list[R
             col(SourceRecord.removed_at),
             col(SourceRecord.email),
             col(SourceRecord.display_name),
+            col(SourceRecord.state),
         )
         .where(col(SourceRecord.teammate_id).in_(teammate_ids))
         .order_by(col(SourceRecord.id))
@@ -365,6 +385,7 @@ def _record_views(session: Session, teammate_ids: list[int]) -> dict[int, list[R
                 removed=row.removed_at is not None,
                 email=row.email,
                 display_name=row.display_name,
+                state=row.state,
             )
         )
     return views

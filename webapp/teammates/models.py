@@ -17,6 +17,9 @@ from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from webapp.db import timestamp_field
+from webapp.sources.base import TeammateState
+
+__all__ = ["ChangeKind", "SourceAttribute", "SourceRecord", "Teammate", "TeammateChange", "TeammateState"]
 
 
 class ChangeKind(StrEnum):
@@ -35,7 +38,12 @@ class Teammate(SQLModel, table=True):
     __tablename__ = "teammates"
 
     id: int | None = Field(default=None, primary_key=True)
+    # False once the teammate left (inactive); True while active *or not yet active*: `state` says
+    # which. The two always agree (`active` is `state != inactive`); most code needs only `active`.
     active: bool = Field(default=True, index=True)
+    # A TeammateState, resolved from the records (see `webapp.teammates.resolve`). Becoming inactive
+    # waits for the end of a sync run, like `active` (`webapp.sync.holds`).
+    state: str = Field(default=TeammateState.ACTIVE, max_length=16, index=True)
     # Resolved from the teammate's source records; kept when a source sends nothing better.
     email: str | None = Field(default=None, max_length=254, index=True)
     display_name: str = Field(default="", max_length=300)
@@ -55,9 +63,15 @@ class SourceRecord(SQLModel, table=True):
     external_id: str = Field(max_length=100)  # Okta's user id (00u...)
     teammate_id: int = Field(foreign_key="teammates.id", index=True)
     status: str = Field(default="", max_length=32)  # as the source says it: ACTIVE, SUSPENDED...
-    # Whether the source counts this person as active (computed by the source from `status`).
-    # Indexed, like `removed_at`, so the few records that are not live are found without a scan.
+    # Whether the source counts this person as not inactive (computed by the source from `status`;
+    # true for a person not yet active too). Indexed, like `removed_at`, so the few records that are
+    # not live are found without a scan.
     active: bool = Field(default=True, index=True)
+    # The source's status mapped onto a TeammateState by the source (Okta: STAGED is not yet active).
+    state: str = Field(default=TeammateState.ACTIVE, max_length=16)
+    # The status the source is moving the person to, only while it does (Okta's
+    # `transitioningToStatus`: ACTIVE, DEPROVISIONED or PROVISIONED); None otherwise.
+    transitioning_to_status: str | None = Field(default=None, max_length=32)
     # The whole profile as the source sent it: every attribute, custom ones included; values may be
     # strings, arrays, integers, numbers, booleans or null.
     profile: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

@@ -20,6 +20,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from webapp.pagination import clamp_page, page_count
+from webapp.sources.base import TeammateState
 from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.sync.models import SyncRun
 from webapp.teammates import store as teammates
@@ -36,10 +37,12 @@ PAGE_NUMBER = re.compile(r"[0-9]{1,7}")
 
 
 class TeammateStatus(StrEnum):
-    """The status filter and badge: active, inactive (deactivated, suspended...) or removed from Okta."""
+    """The status filter and badge: a teammate's state (`TeammateState`: not yet active, active,
+    inactive), with the inactive ones the source no longer returns at all told apart as removed."""
 
-    ACTIVE = "active"
-    INACTIVE = "inactive"
+    ACTIVE = TeammateState.ACTIVE.value
+    NOT_YET_ACTIVE = TeammateState.NOT_YET_ACTIVE.value
+    INACTIVE = TeammateState.INACTIVE.value
     REMOVED = "removed"
 
     @property
@@ -47,11 +50,34 @@ class TeammateStatus(StrEnum):
         """How the status reads in a badge or a select."""
         return _STATUS_LABELS[self]
 
+    @property
+    def tone(self) -> str:
+        """The badge's CSS class: ok for active, info for not yet active, warn for the others."""
+        if self is TeammateStatus.ACTIVE:
+            return "ok"
+        return "info" if self is TeammateStatus.NOT_YET_ACTIVE else "warn"
+
+    @property
+    def words(self) -> str:
+        """What the status means for the teammate, in a sentence (the teammate page)."""
+        return _STATUS_WORDS[self]
+
 
 _STATUS_LABELS = {
     TeammateStatus.ACTIVE: "Active",
+    TeammateStatus.NOT_YET_ACTIVE: "Not yet active",
     TeammateStatus.INACTIVE: "Inactive",
     TeammateStatus.REMOVED: "Removed from Okta",
+}
+_STATUS_WORDS = {
+    TeammateStatus.ACTIVE: "Active: at work, and gets the signature the assignments give.",
+    TeammateStatus.NOT_YET_ACTIVE: (
+        "Not yet active: created in Okta but not activated yet (Okta status STAGED), often a future "
+        "hire. No signature until Okta activates them, unless the Assignments page gives signatures "
+        "to teammates not yet active."
+    ),
+    TeammateStatus.INACTIVE: "Inactive: deactivated or suspended in Okta. No signature.",
+    TeammateStatus.REMOVED: "Inactive: no longer in Okta (deleted there). No signature.",
 }
 
 
@@ -165,6 +191,8 @@ class TeammateRow:
     status: TeammateStatus
     okta_status: str | None
     changed_at: datetime | None
+    # Okta's `transitioningToStatus` while a lifecycle change is in progress.
+    transitioning_to_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -216,18 +244,27 @@ def _okta_join() -> Any:
 
 
 def _status_condition(status: TeammateStatus) -> Any:
+    # `active` decides inactive (it is what every other area reads); `state` tells the teammates
+    # not yet active apart from the active ones.
     removed = col(SourceRecord.removed_at).is_not(None)
+    not_yet = col(Teammate.state) == TeammateState.NOT_YET_ACTIVE.value
+    conditions = {
+        TeammateStatus.ACTIVE: and_(col(Teammate.active).is_(True), not_(not_yet)),
+        TeammateStatus.NOT_YET_ACTIVE: and_(col(Teammate.active).is_(True), not_yet),
+        TeammateStatus.INACTIVE: not_(col(Teammate.active)),
+    }
     if status == TeammateStatus.REMOVED:
         return removed
-    active = col(Teammate.active).is_(True) if status == TeammateStatus.ACTIVE else not_(col(Teammate.active))
-    return and_(active, not_(removed))
+    return and_(conditions[status], not_(removed))
 
 
-def status_of(*, active: bool, removed: bool) -> TeammateStatus:
+def status_of(*, active: bool, removed: bool, state: str = TeammateState.ACTIVE) -> TeammateStatus:
     """The badge of a teammate (the same rule as the status filter)."""
     if removed:
         return TeammateStatus.REMOVED
-    return TeammateStatus.ACTIVE if active else TeammateStatus.INACTIVE
+    if not active:
+        return TeammateStatus.INACTIVE
+    return TeammateStatus.NOT_YET_ACTIVE if state == TeammateState.NOT_YET_ACTIVE else TeammateStatus.ACTIVE
 
 
 def like_pattern(text: str) -> str:
@@ -282,11 +319,13 @@ def teammate_page(*, session: Session, filters: TeammateFilters) -> TeammatePage
             col(Teammate.display_name),
             col(Teammate.email),
             col(Teammate.active),
+            col(Teammate.state),
             department_text.label("department"),
             title_text.label("title"),
             col(SourceRecord.status),
             col(SourceRecord.removed_at),
             col(SourceRecord.source_updated_at),
+            col(SourceRecord.transitioning_to_status),
         ),
         filters,
     )
@@ -298,9 +337,10 @@ def teammate_page(*, session: Session, filters: TeammateFilters) -> TeammatePage
             email=row.email,
             department=row.department,
             title=row.title,
-            status=status_of(active=row.active, removed=row.removed_at is not None),
+            status=status_of(active=row.active, removed=row.removed_at is not None, state=row.state),
             okta_status=row.status,
             changed_at=row.source_updated_at,
+            transitioning_to_status=row.transitioning_to_status,
         )
         for row in result.all()
     ]

@@ -2,9 +2,10 @@
 
 Today every teammate has exactly one (Okta) record, so resolving is reading it. Later, HR sources add
 records to the same teammate; the rules then stay here: a teammate is active while any of its
-records is active and still returned by its source; its email and display name come from its
-oldest record that has one (the directory it was first seen in), and a value no record supplies
-never blanks one the teammate already has.
+records is active and still returned by its source; its state is active when one of those records
+is active, not yet active when none is but one is not yet active (inactive otherwise); its email
+and display name come from its oldest record that has one (the directory it was first seen in),
+and a value no record supplies never blanks one the teammate already has.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from webapp.sources.base import TeammateState
 
 
 class RecordValues(Protocol):
@@ -22,6 +25,9 @@ class RecordValues(Protocol):
 
     @property
     def removed(self) -> bool: ...
+
+    @property
+    def state(self) -> str: ...
 
     @property
     def email(self) -> str | None: ...
@@ -38,6 +44,7 @@ class RecordView:
     removed: bool
     email: str | None
     display_name: str
+    state: str = TeammateState.ACTIVE
 
 
 @dataclass(frozen=True)
@@ -47,11 +54,19 @@ class Resolved:
     active: bool
     email: str | None
     display_name: str
+    state: TeammateState = TeammateState.ACTIVE
 
 
 def resolve(records: Sequence[RecordValues], *, current_email: str | None, current_name: str) -> Resolved:
     """Resolve from `records` (oldest first); the current values stay where no record has one."""
-    active = any(record.active and not record.removed for record in records)
+    live = {record.state for record in records if record.active and not record.removed}
+    if TeammateState.ACTIVE in live:
+        state = TeammateState.ACTIVE
+    elif TeammateState.NOT_YET_ACTIVE in live:
+        state = TeammateState.NOT_YET_ACTIVE
+    else:
+        # A live record of an unknown state counts as active (the record's `active` says so).
+        state = TeammateState.ACTIVE if live else TeammateState.INACTIVE
     email = next((record.email for record in records if record.email), None) or current_email
     name = next((record.display_name for record in records if record.display_name), "") or current_name
-    return Resolved(active=active, email=email, display_name=name)
+    return Resolved(active=bool(live), email=email, display_name=name, state=state)

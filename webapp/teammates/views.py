@@ -12,7 +12,7 @@ from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.sources.okta.status import connection_summary
 from webapp.teammates import queries
 from webapp.teammates import store as teammates
-from webapp.teammates.models import ChangeKind, Teammate
+from webapp.teammates.models import ChangeKind, Teammate, TeammateState
 from webapp.teammates.panels import detail_panels, table_extensions
 from webapp.teammates.profile import admin_console_url, attribute_titles, display_value, profile_rows
 from webapp.teammates.queries import TeammateFilters, TeammateSort, TeammateStatus
@@ -26,7 +26,10 @@ TABLE = "teammates/_table.html"
 def init_app(app: Flask) -> None:
     """Give templates the values they test (never retyped as literals) and the `profile_value` filter."""
     app.jinja_env.globals.update(
-        TeammateStatus=TeammateStatus, TeammateSort=TeammateSort, ChangeKind=ChangeKind
+        TeammateStatus=TeammateStatus,
+        TeammateSort=TeammateSort,
+        ChangeKind=ChangeKind,
+        TeammateState=TeammateState,
     )
     app.add_template_filter(display_value, "profile_value")
 
@@ -84,7 +87,9 @@ def detail(teammate_id: int) -> Response:
         teammate=teammate,
         record=record,
         teammate_status=queries.status_of(
-            active=teammate.active, removed=record is not None and record.removed_at is not None
+            active=teammate.active,
+            removed=record is not None and record.removed_at is not None,
+            state=teammate.state,
         ),
         profile=profile_rows(record.profile if record else {}, attributes),
         titles=attribute_titles(attributes),

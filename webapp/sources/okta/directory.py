@@ -19,6 +19,7 @@ from webapp.sources.base import (
     DirectoryPage,
     DirectoryProfile,
     RequestObserver,
+    TeammateState,
 )
 from webapp.sources.okta.api import PAGE_LIMIT, OktaApi
 from webapp.sources.okta.errors import OktaApiError, OktaUnreachableError
@@ -31,8 +32,27 @@ INCREMENTAL_OVERLAP = timedelta(minutes=2)
 # "Changed since the epoch" is everyone: a `filter` (unlike a plain listing) returns every status,
 # DEPROVISIONED included (FACTS §2), so a full sync sees leavers too.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Okta's eight user statuses mapped onto Signet's three states
+# (https://developer.okta.com/docs/concepts/user-lifecycle/ and the `UserStatus` enum of Okta's
+# management spec). STAGED: created, never activated (often a future hire). PROVISIONED: activated,
+# the user has not set a password yet. RECOVERY, PASSWORD_EXPIRED and LOCKED_OUT are people at work
+# with a credential problem. SUSPENDED and DEPROVISIONED are leavers (a deleted user is simply gone).
+OKTA_STATES: dict[str, TeammateState] = {
+    "STAGED": TeammateState.NOT_YET_ACTIVE,
+    "PROVISIONED": TeammateState.ACTIVE,
+    "ACTIVE": TeammateState.ACTIVE,
+    "RECOVERY": TeammateState.ACTIVE,
+    "PASSWORD_EXPIRED": TeammateState.ACTIVE,
+    "LOCKED_OUT": TeammateState.ACTIVE,
+    "SUSPENDED": TeammateState.INACTIVE,
+    "DEPROVISIONED": TeammateState.INACTIVE,
+}
 # Okta statuses of people who are not (or no longer) at work: their signatures are retired.
-INACTIVE_STATUSES = frozenset({"DEPROVISIONED", "SUSPENDED"})
+INACTIVE_STATUSES = frozenset(
+    status for status, state in OKTA_STATES.items() if state is TeammateState.INACTIVE
+)
+# Okta's `transitioningToStatus` values (set only while a lifecycle change is in progress).
+TRANSITIONING_STATUSES = frozenset({"ACTIVE", "DEPROVISIONED", "PROVISIONED"})
 # A page whose request failed after the transport's own retries (5xx, timeouts, drops) or whose
 # body was not the JSON list Okta sends is asked for again, this many times in all, with capped
 # exponential backoff and jitter; then the listing stops with a clear error.
@@ -56,6 +76,18 @@ def format_okta_timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def okta_state(status: str) -> TeammateState:
+    """Signet's state for an Okta status. A status Okta adds later counts as active, as every
+    status but the two leaver ones did before Signet knew of STAGED (no one loses a signature to
+    a word Signet has never seen)."""
+    return OKTA_STATES.get(status, TeammateState.ACTIVE)
+
+
+def transitioning_status(value: Any) -> str | None:
+    """Okta's `transitioningToStatus` if it is one of its documented values, else None (untrusted)."""
+    return value if isinstance(value, str) and value in TRANSITIONING_STATUSES else None
+
+
 def profile_from_user(user: dict[str, Any]) -> DirectoryProfile:
     """One Okta user (list form) as a `DirectoryProfile`: every profile attribute kept as sent."""
     raw = user.get("profile")
@@ -66,9 +98,10 @@ def profile_from_user(user: dict[str, Any]) -> DirectoryProfile:
         status=status,
         updated_at=parse_okta_timestamp(user.get("lastUpdated")),
         attributes=attributes,
-        active=status not in INACTIVE_STATUSES,
+        state=okta_state(status),
         email=_text(attributes.get("email")) or None,
         display_name=_display_name(attributes),
+        transitioning_to_status=transitioning_status(user.get("transitioningToStatus")),
     )
 
 
