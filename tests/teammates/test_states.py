@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from flask.testing import FlaskClient
@@ -14,12 +15,12 @@ from sqlmodel import col, select
 from tests.helpers import visible_text
 from tests.signatures.conftest import gen_template, signature
 from tests.sync.conftest import Connected
-from tests.sync.helpers import ok, teammate_of
+from tests.sync.helpers import ok, okta_users, teammate_of
 from webapp.audit.models import AuditEvent
 from webapp.extensions import db
 from webapp.rules.models import DEFAULT_ROW_ID, AssignmentDefault, SourceAssignmentSetting
 from webapp.rules.signals import rules_changed
-from webapp.sources.okta.directory import OKTA_STATES, okta_state
+from webapp.sources.okta.directory import OKTA_STATES, okta_state, profile_from_user
 from webapp.sync.models import SyncKind
 from webapp.teammates.models import TeammateState
 
@@ -216,3 +217,32 @@ def test_an_unchanged_setting_says_so(connected: Connected, client: FlaskClient,
     response = setting_form(client, sign=sign, action="preview")
     assert response.status_code in (302, 303)
     assert "Nothing changed" in visible_text(client.get("/signatures/assignments/"))
+
+
+def test_transitioning_to_status_is_stored_and_shown(connected: Connected, client: FlaskClient) -> None:
+    """A user Okta is moving to another status (the realistic seed has some, as real orgs do):
+    Signet keeps `transitioningToStatus` on the record and the teammate page says it; once the
+    status change completes, the next sync clears it."""
+    app, org = connected.app, connected.org
+    moving = [user for user in okta_users(org) if user.get("transitioningToStatus")]
+    assert moving, "the realistic seed has users in transition (okta_sandbox/README.md)"
+    ok(app, SyncKind.FULL)
+    user = moving[0]
+    teammate, record = teammate_of(app, user["id"])
+    assert record.transitioning_to_status == user["transitioningToStatus"]
+    page = client.get(f"/teammates/{teammate.id}")
+    assert f"Okta is moving this user to {user['transitioningToStatus']}" in visible_text(page)
+    assert "becoming" in visible_text(client.get("/teammates/?q=" + quote(teammate.display_name)))
+    org.set_status(user["id"], user["transitioningToStatus"])  # the change completes
+    ok(app)
+    teammate, record = teammate_of(app, user["id"])
+    assert record.transitioning_to_status is None
+    assert "Okta is moving this user" not in visible_text(client.get(f"/teammates/{teammate.id}"))
+
+
+def test_an_unknown_transitioning_value_is_not_kept() -> None:
+    """`transitioningToStatus` is untrusted: only Okta's three documented values are kept."""
+    user = {"id": "00u00000000000000001", "status": "STAGED", "profile": {}}
+    assert profile_from_user({**user, "transitioningToStatus": "ACTIVE"}).transitioning_to_status == "ACTIVE"
+    for odd in ("<b>", 3, ["ACTIVE"], "SUSPENDED", None):
+        assert profile_from_user({**user, "transitioningToStatus": odd}).transitioning_to_status is None
