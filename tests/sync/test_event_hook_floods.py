@@ -7,17 +7,33 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
+from sqlmodel import select
 
+from tests.conftest import make_test_app
 from tests.helpers import page_text
-from tests.sync.test_event_hooks import HOOK, hook_row, okta_body, okta_client
+from tests.sync.conftest import Connected
+from tests.sync.helpers import ok, user_id
+from tests.sync.test_event_hooks import (
+    HOOK,
+    generate_secret,
+    hook_row,
+    okta_body,
+    okta_client,
+    runs,
+)
+from webapp.db import utcnow
 from webapp.extensions import db
-from webapp.sync import hook_refusals, hooks
+from webapp.sync import hook_refusals, hook_replays, hooks
+from webapp.sync.hooks import HookSyncs, hook_syncs
+from webapp.sync.models import OktaEventSeen, SyncKind, SyncRun, SyncTrigger
 
 SECRET = "a-flood-secret"
 THREADS = 8
@@ -120,3 +136,100 @@ def test_the_sync_page_says_refused_counts_are_batched(
     shown = page_text(htmx_client.get("/sync/event-hook"))
     assert "0 accepted, 1 refused" in shown
     assert "Refused deliveries are counted at most once every 60 seconds" in shown, shown
+
+
+# ----------------------------------------------------------------------------- replays and the interval
+
+
+def event_hook_runs(app: Flask) -> list[SyncRun]:
+    """The sync runs event hooks started, oldest first."""
+    return [run for run in runs(app) if run.trigger == SyncTrigger.EVENT_HOOK]
+
+
+@pytest.fixture
+def quick(connected: Connected) -> Connected:
+    """Connected, fully synced once; event syncs start 0.1 s after a delivery, at least 0.1 s apart."""
+    connected.app.config.update(EVENT_HOOK_DEBOUNCE_SECONDS=0.1, EVENT_HOOK_MIN_INTERVAL_SECONDS=0.1)
+    ok(connected.app, SyncKind.FULL)
+    return connected
+
+
+def test_replays_of_one_delivery_start_one_sync(quick: Connected, client: FlaskClient) -> None:
+    """One authentic delivery starts one sync; the same delivery posted again, one at a time after
+    each sync and then 200 times at once, is acknowledged (Okta must not retry) and counted, but
+    starts nothing; a delivery with a new event does sync."""
+    app = quick.app
+    secret = generate_secret(client)
+    body = okta_body("user.lifecycle.deactivate", target=user_id(quick.org, 3))
+    okta = okta_client(app)
+    for _ in range(4):
+        assert okta.post(HOOK, json=body, headers={"Authorization": secret}).status_code == 200
+        assert hook_syncs.wait_idle(30)
+    statuses = deliver_at_once(app, body, secret)
+    assert statuses == [200] * THREADS * PER_THREAD and hook_syncs.wait_idle(30)
+    assert len(event_hook_runs(app)) == 1
+    assert hook_row(app).accepted_count == 4 + THREADS * PER_THREAD
+    fresh = okta_body("user.lifecycle.deactivate", target=user_id(quick.org, 3))
+    assert okta.post(HOOK, json=fresh, headers={"Authorization": secret}).status_code == 200
+    assert hook_syncs.wait_idle(30)
+    assert len(event_hook_runs(app)) == 2
+
+
+def test_a_delivery_is_new_if_any_of_its_events_is(quick: Connected, client: FlaskClient) -> None:
+    """A delivery carrying one seen and one new event syncs; events without a System Log `uuid` are
+    not Okta's shape and are ignored."""
+    app = quick.app
+    secret = generate_secret(client)
+    okta = okta_client(app)
+    first = okta_body("user.account.update_profile")
+    assert okta.post(HOOK, json=first, headers={"Authorization": secret}).status_code == 200
+    assert hook_syncs.wait_idle(30)
+    mixed = okta_body("user.lifecycle.suspend")
+    mixed["data"]["events"].append(first["data"]["events"][0])
+    assert okta.post(HOOK, json=mixed, headers={"Authorization": secret}).status_code == 200
+    assert hook_syncs.wait_idle(30)
+    assert len(event_hook_runs(app)) == 2
+    unnamed = okta_body("user.lifecycle.create")
+    del unnamed["data"]["events"][0]["uuid"]
+    assert okta.post(HOOK, json=unnamed, headers={"Authorization": secret}).status_code == 200
+    assert hook_syncs.wait_idle(30)
+    assert len(event_hook_runs(app)) == 2
+
+
+def test_seen_events_expire_after_a_day(app: Flask) -> None:
+    """Event ids are kept a day: older ones are deleted when new ones are written, so the table
+    stays small, and an id seen more than a day ago counts as new again."""
+    now, remember = utcnow(), hook_replays.remember_events
+    with app.app_context(), db.session_scope() as session:
+        assert remember(session=session, event_ids=["a", "b"], now=now - timedelta(hours=25))
+        assert remember(session=session, event_ids=["c"], now=now - timedelta(hours=1))
+    with app.app_context(), db.session_scope() as session:
+        assert remember(session=session, event_ids=["a", "c", "d", "d"], now=now) == ("a", "d")
+    with app.app_context(), db.session_scope(writer=False) as session:
+        kept = sorted(row.event_id for row in session.exec(select(OktaEventSeen)).all())
+    assert kept == ["a", "c", "d"]
+
+
+def test_two_app_instances_share_the_minimum_interval(
+    quick: Connected, client: FlaskClient, database_url: str, tmp_path: Path
+) -> None:
+    """Two Signet processes (two apps on one database, each with its own debounce) asked to sync at
+    the same moment: the second starts its sync only once the minimum interval after the first has
+    passed (it waits rather than drop the events it got), so N processes cannot multiply the syncs."""
+    generate_secret(client)
+    other = make_test_app(database_url, tmp_path / "instance")  # same database, same instance key
+    interval = 2.0
+    try:
+        for app in (quick.app, other):
+            app.config.update(EVENT_HOOK_DEBOUNCE_SECONDS=0.05, EVENT_HOOK_MIN_INTERVAL_SECONDS=interval)
+        first, second = HookSyncs(), HookSyncs()
+        first.request(quick.app)
+        second.request(other)
+        assert first.wait_idle(60) and second.wait_idle(60)
+        assert (first.started, second.started) == (1, 1)
+        started = [run.started_at for run in event_hook_runs(quick.app)]
+        assert len(started) == 2 and [run.error for run in event_hook_runs(quick.app)] == [None, None]
+        assert (started[1] - started[0]).total_seconds() >= interval - 0.2, started
+    finally:
+        with other.app_context():
+            db.dispose()

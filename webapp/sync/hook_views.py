@@ -24,7 +24,7 @@ from webapp.db import utcnow
 from webapp.extensions import csrf, db
 from webapp.rendering import base_url, redirect_to, render, wants_fragment
 from webapp.security import ERROR_MESSAGES, client_ip, public, render_error
-from webapp.sync import hook_refusals, hooks
+from webapp.sync import hook_refusals, hook_replays, hooks
 from webapp.sync.hooks import HookRequestError
 
 log = logging.getLogger(__name__)
@@ -213,9 +213,15 @@ def okta_event() -> Response:
         _count_refusal(reason=str(error), hook_created_at=hook.created_at)
         return _plain(status, {"error": "refused"})
     hooks.record_accepted(session=db.session, event_types=delivery.event_types, at=utcnow())
+    fresh = hook_replays.remember_events(session=db.session, event_ids=delivery.event_ids, now=utcnow())
+    if delivery.event_ids and not fresh:
+        delivery = delivery.as_replay()  # Okta's retry or someone's replay: no check, no sync
     db.session.commit()
     log.info(
-        "Okta event hook delivery: %s (sync: %s).", ", ".join(delivery.event_types), delivery.triggers_sync
+        "Okta event hook delivery: %s (sync: %s%s).",
+        ", ".join(delivery.event_types),
+        delivery.triggers_sync,
+        "; every event seen before, ignored" if delivery.replayed else "",
     )
     if delivery.triggers_sync:
         hooks.hook_syncs.request(current_app._get_current_object())  # type: ignore[attr-defined]

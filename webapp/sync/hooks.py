@@ -34,7 +34,10 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from webapp.db import utcnow
+from webapp.extensions import db
+from webapp.scheduling.store import database_now
 from webapp.sources.okta.service import okta_services
+from webapp.sync import hook_replays
 from webapp.sync.models import OktaEventHook, SyncKind, SyncTrigger
 from webapp.sync.service import SyncOutcome, run_sync
 
@@ -64,6 +67,11 @@ SYNC_EVENT_TYPES: tuple[str, ...] = (
 )
 EVENT_TYPE = re.compile(r"[a-z0-9_.]{1,100}")
 MAX_RECORDED_TYPES = 10
+# Each System Log event's `uuid` (LogEvent): the id replays are recognised by (`hook_replays`).
+# An event without one is not Okta's shape and is ignored.
+EVENT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+# Events read from one delivery at most (Okta batches at most 50); the rest are ignored.
+MAX_EVENTS_PER_DELIVERY = 100
 # Events arriving this close together share one sync (app.config EVENT_HOOK_DEBOUNCE_SECONDS).
 DEBOUNCE_SECONDS = 1.0
 # A sync already running (a scheduled one, or Sync now) may have read Okta before the change:
@@ -85,11 +93,18 @@ class Delivery:
     them calls for a sync."""
 
     event_types: tuple[str, ...]
+    # Its events' System Log `uuid`s; `replayed` once they were all seen before (`hook_replays`).
+    event_ids: tuple[str, ...] = ()
+    replayed: bool = False
 
     @property
     def triggers_sync(self) -> bool:
-        """Whether at least one event is a user lifecycle or profile change."""
-        return any(kind in SYNC_EVENT_TYPES for kind in self.event_types)
+        """Whether at least one event is a user lifecycle or profile change (never for a replay)."""
+        return not self.replayed and any(kind in SYNC_EVENT_TYPES for kind in self.event_types)
+
+    def as_replay(self) -> Delivery:
+        """This delivery once its events were all seen before: it names them, but asks for nothing."""
+        return Delivery(event_types=self.event_types, event_ids=self.event_ids, replayed=True)
 
 
 # ----------------------------------------------------------------------------- store
@@ -190,10 +205,18 @@ def parse_delivery(body: bytes) -> Delivery:
     events = data.get("events") if isinstance(data, dict) else None
     if not isinstance(events, list):
         raise HookRequestError(400, "the body has no data.events list")
+    events = [event for event in events[:MAX_EVENTS_PER_DELIVERY] if _event_id(event) is not None]
     # Only strings are kept before deduplicating: an eventType may be any JSON value (a list is unhashable).
     kinds = (event.get("eventType") for event in events if isinstance(event, dict))
     valid = sorted({kind for kind in kinds if isinstance(kind, str) and EVENT_TYPE.fullmatch(kind)})
-    return Delivery(event_types=tuple(valid))
+    event_ids = tuple(dict.fromkeys(str(_event_id(event)) for event in events))
+    return Delivery(event_types=tuple(valid), event_ids=event_ids)
+
+
+def _event_id(event: object) -> str | None:
+    """A System Log event's `uuid` if it has a valid one."""
+    value = event.get("uuid") if isinstance(event, dict) else None
+    return value if isinstance(value, str) and EVENT_ID.fullmatch(value) else None
 
 
 def valid_challenge(value: str | None) -> str | None:
@@ -235,6 +258,8 @@ class HookSyncs:
         delay = float(app.config.get("EVENT_HOOK_DEBOUNCE_SECONDS", DEBOUNCE_SECONDS))
         while True:
             time.sleep(delay)
+            while (wait := self._claim(app)) > 0:
+                time.sleep(wait)  # another sync (any process) started less than the interval ago
             with self._lock:
                 self._again = False
                 self.started += 1
@@ -243,6 +268,19 @@ class HookSyncs:
                 if not self._again:
                     self._thread = None
                     return
+
+    def _claim(self, app: Flask) -> float:
+        """Claim this sync's start in the database: 0.0, or the seconds to wait before trying again."""
+        interval = float(app.config.get("EVENT_HOOK_MIN_INTERVAL_SECONDS", hook_replays.MIN_INTERVAL_SECONDS))
+        try:
+            with app.app_context(), db.session_scope() as session:
+                now = database_now(session=session)
+                return hook_replays.claim_sync_slot(
+                    session=session, hook_id=HOOK_ID, now=now, interval=interval
+                )
+        except Exception:
+            log.exception("Could not claim the event hook sync's start; syncing anyway.")
+            return 0.0
 
     def _sync(self, app: Flask) -> None:
         try:

@@ -174,6 +174,19 @@ class OktaEventHook(SQLModel, table=True):
     accepted_count: int = Field(default=0)
     refused_count: int = Field(default=0)
     last_refused_at: datetime | None = timestamp_field(nullable=True)
+    # When a process last started a hook-triggered sync: every process waits the minimum interval
+    # after it before starting another (webapp/sync/hooks.py, `claim_sync_slot`).
+    last_hook_sync_at: datetime | None = timestamp_field(nullable=True)
+
+
+# Database model: an Okta event (its System Log `uuid`) that an event hook delivery carried. A
+# delivery whose events are all here already is a replay (or Okta's retry) and starts nothing. Rows
+# older than a day are deleted whenever new ones are written, so the table stays small.
+class OktaEventSeen(SQLModel, table=True):
+    __tablename__ = "okta_event_hook_events_seen"
+
+    event_id: str = Field(primary_key=True, max_length=100)
+    seen_at: datetime = timestamp_field(index=True)
 
 
 # Database model: an Okta user Signet must look up by id soon, because an event hook said they
