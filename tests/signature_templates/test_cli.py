@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ from flask import Flask
 from tests.fields.factories import gen_field
 from tests.teammates.factories import gen_teammate
 from webapp.extensions import db
+from webapp.fields.defaults import create_default_fields
 from webapp.fields.models import FieldFormat
 from webapp.fields.values import teammate_field_values
+from webapp.signature_templates.gallery import STARTERS, StarterTemplate
 from webapp.signature_templates.renderer import render_signature
 
 TEMPLATE = """<table><tr><td>{{ first_name }} {{ last_name }}</td></tr>
@@ -115,3 +118,57 @@ def test_render_needs_exactly_one_source_of_values(app: Flask, template_file: Pa
     """Neither or both of --teammate and --profile is a usage error."""
     code, out, err = invoke(app, "render", "--template", str(template_file), *extra)
     assert code == 2 and "either --teammate ID or --profile JSON_FILE" in err
+
+
+# What many real orgs' users carry (issue 16): names, email and login only, plus a national phone
+# number and the teammate's country.
+BARE_PROFILES = {
+    "GB": (
+        {"mobilePhone": "020 7946 0958", "countryCode": "GB"},
+        "+44 20 7946 0958",
+        "+442079460958",
+    ),
+    "US": (
+        {"mobilePhone": "(415) 555-2671", "countryCode": "US"},
+        "+1 415-555-2671",
+        "+14155552671",
+    ),
+    "IN": ({"mobilePhone": "9798901252", "countryCode": "IN"}, "+91 97989 01252", "+919798901252"),
+}
+
+
+@pytest.fixture
+def default_fields(app: Flask) -> None:
+    """The default smart fields, as Signet creates them when Okta connects."""
+    with app.app_context(), db.session_scope() as session:
+        assert "display_name" in create_default_fields(session=session)
+
+
+@pytest.mark.parametrize("country", sorted(BARE_PROFILES))
+@pytest.mark.parametrize("starter", STARTERS, ids=[starter.key for starter in STARTERS])
+def test_every_gallery_layout_for_a_bare_profile_with_a_national_phone(
+    app: Flask, default_fields: None, tmp_path: Path, starter: StarterTemplate, country: str
+) -> None:
+    """`flask signatures render --profile` with firstName, lastName, email, login and a national
+    number with countryCode: a non-empty name line and a `tel:` link in E.164, with every layout."""
+    phone, shown, e164 = BARE_PROFILES[country]
+    profile = {
+        "firstName": "Grace",
+        "lastName": "Hopper",
+        "email": "grace.hopper@acme.example",
+        "login": "grace.hopper@acme.example",
+        **phone,
+    }
+    template_path, profile_path = tmp_path / f"{starter.key}.html", tmp_path / "profile.json"
+    template_path.write_text(starter.html, encoding="utf-8")
+    profile_path.write_text(json.dumps(profile), encoding="utf-8")
+    code, out, err = invoke(app, "render", "--template", str(template_path), "--profile", str(profile_path))
+    assert code == 0, err
+    assert re.search(r"<(td|strong)\b[^>]*>Grace Hopper</(td|strong)>", out), out
+    assert re.findall(r'href="tel:([^"]*)"', out) == [e164]
+    assert f">{shown}</a>" in out
+    assert 'href="mailto:grace.hopper@acme.example"' in out
+    code, text, err = invoke(
+        app, "render", "--template", str(template_path), "--profile", str(profile_path), "--text"
+    )
+    assert code == 0 and "Grace Hopper" in text and shown in text, err

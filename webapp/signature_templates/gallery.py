@@ -8,7 +8,8 @@ use the default smart-field keys; the images point at sample files to replace wi
 Every layout must look right for a profile holding only `firstName`, `lastName`, `email` and `login`,
 which is what many real orgs have (issue 16): the name line is `display_name` (which itself falls
 back to first + last name, `webapp.fields.values.NAME_PARTS`), else first and last name, so it shows
-even where `display_name` was deleted or remapped.
+even where `display_name` was deleted or remapped. The logo's alt text is the organization, empty
+(a decorative image, nothing in the plain text) when it is unknown.
 
 Phone links carry the number in E.164 (`tel:+14155552671`, `|tel`): RFC 3966 allows no spaces, so
 the international form shown to readers is not a link target; a number that is not valid shows
@@ -98,7 +99,7 @@ CLASSIC_WITH_LOGO = "\n".join(
         TABLE,
         "<tr>",
         '<td valign="top" style="padding:0 16px 0 0;border-right:2px solid #1a56db">',
-        _image(SAMPLE_LOGO, 120, 40, '{{ organization|default("Logo") }}'),
+        _image(SAMPLE_LOGO, 120, 40, _field("organization")),
         "</td>",
         '<td valign="top" style="padding:0 0 0 16px">',
         TABLE,
