@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +48,22 @@ def render(page: str, *, partial: str | None = None, status: int = 200, **contex
     # Caches (the browser's included) must not hand a fragment to a full-page load, or the reverse.
     response.vary.add("HX-Request")
     return response
+
+
+def json_response(body: dict[str, Any], *, status: int = 200) -> Response:
+    """`body` as the export API answers: compact JSON with sorted keys, never kept by shared caches,
+    varying with the `Authorization` header that decides what it shows."""
+    data = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    response = Response(data, status=status, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-cache, private"
+    response.vary.add("Authorization")
+    return response
+
+
+def json_error(status: int, message: str) -> Response:
+    """An error in the export API's shape, `{"error": message}`: the API's own refusals and, for any
+    path under /api/, the app's error handlers (404 and 405 from routing, the request guard, a 500)."""
+    return json_response({"error": message}, status=status)
 
 
 _Found = TypeVar("_Found")

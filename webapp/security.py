@@ -6,15 +6,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, current_app, request, url_for
+from flask import Flask, Response, current_app, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from webapp import request_guard
 from webapp.accounts import store as accounts
 from webapp.extensions import db, htmx, login_manager
-from webapp.rendering import current_path, redirect_to, render
+from webapp.rendering import current_path, json_error, redirect_to, render
 
 ViewFunction = TypeVar("ViewFunction", bound=Callable[..., Any])
 
@@ -43,7 +43,7 @@ SECURITY_HEADERS = {
 # Sent only when BASE_URL is https: browsers then refuse plain http to this host for a year.
 # https://developer.mozilla.org/docs/Web/HTTP/Headers/Strict-Transport-Security
 HSTS_HEADER = "max-age=31536000"
-# The export API (webapp/delivery/api.py) answers its errors, these refusals included, in JSON.
+# Everything under this prefix (the export API, webapp/delivery/api.py) answers its errors in JSON.
 API_PREFIX = "/api/"
 ERROR_MESSAGES = {
     400: "The request could not be understood.",
@@ -103,10 +103,7 @@ def _refuse_hostile_request() -> Response | None:
     refusal = request_guard.refusal_for(current_app_view())
     if refusal is None:
         return None
-    if request.path.startswith(API_PREFIX) and not refusal.allow:
-        # Raised, so the API blueprint's error handler answers its clients in JSON, not a page.
-        abort(refusal.status, description=refusal.message)
-    response = render_error(refusal.status, refusal.message)
+    response = render_error(refusal.status, refusal.message)  # JSON under /api/
     if refusal.allow:
         response.headers["Allow"] = refusal.allow
     return response
@@ -170,11 +167,14 @@ def _make_own_location_relative(response: Response) -> None:
 
 
 def render_error(status: int, message: str) -> Response:
-    """An error as a full page, or for htmx as a message in the page's notice area.
+    """An error as a full page, or for htmx as a message in the page's notice area; under /api/, as
+    the export API's JSON error, whether or not a route matched (404, 405) or a view ran (500).
 
     htmx 2 does not swap 4xx/5xx by default; static/js/app.js lets them through and these headers
     send the message to #flash instead of the element that made the request (PITFALLS 5.3).
     """
+    if request.path.startswith(API_PREFIX):
+        return json_error(status, message)
     response = render(
         "errors/error.html", partial="errors/_error.html", status=status, status_code=status, message=message
     )
@@ -200,10 +200,10 @@ def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     message = ERROR_MESSAGES.get(status, error.description or "The request failed.")
     response = render_error(status, message)
-    if status == 405 and isinstance(error.get_response(), Response):
-        allow = error.get_response().headers.get("Allow")
-        if allow:
-            response.headers["Allow"] = allow
+    # A 405 must name the methods the address does accept (RFC 9110 §15.5.6).
+    allowed = error.valid_methods if isinstance(error, MethodNotAllowed) else None
+    if allowed:
+        response.headers["Allow"] = ", ".join(allowed)
     return response
 
 

@@ -14,7 +14,6 @@ downloads only what changed.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from flask import Blueprint, Response, request, url_for
@@ -24,7 +23,7 @@ from webapp.delivery import api_tokens, export
 from webapp.delivery.models import ApiToken
 from webapp.delivery.web import teammate_name
 from webapp.extensions import db
-from webapp.rendering import base_url, render
+from webapp.rendering import base_url, json_error, json_response, render
 from webapp.security import public
 from webapp.signatures.models import Signature
 from webapp.teammates.models import Teammate
@@ -54,18 +53,6 @@ class _ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-def _json(body: dict[str, Any], *, status: int = 200) -> Response:
-    data = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    response = Response(data, status=status, mimetype=JSON_MIMETYPE)
-    response.headers["Cache-Control"] = "no-cache, private"
-    response.vary.add("Authorization")
-    return response
-
-
-def _error(status: int, message: str) -> Response:
-    return _json({"error": message}, status=status)
 
 
 def _conditional(response: Response, etag: str) -> Response:
@@ -98,7 +85,7 @@ def _unauthorized(error: _Unauthorized) -> Response:
     if not error.presented and wants_page:
         response = render("delivery/api_unauthorized.html", status=401)
     else:
-        response = _error(401, BAD_TOKEN if error.presented else NO_TOKEN)
+        response = json_error(401, BAD_TOKEN if error.presented else NO_TOKEN)
     response.headers["WWW-Authenticate"] = REALM + (', error="invalid_token"' if error.presented else "")
     response.vary.add("Accept")
     return response
@@ -106,12 +93,12 @@ def _unauthorized(error: _Unauthorized) -> Response:
 
 @bp.errorhandler(_ApiError)
 def _api_error(error: _ApiError) -> Response:
-    return _error(error.status, error.message)
+    return json_error(error.status, error.message)
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
-    return _error(error.code or 500, error.description or "The request failed.")
+    return json_error(error.code or 500, error.description or "The request failed.")
 
 
 def _links(teammate_id: int) -> dict[str, str]:
@@ -142,7 +129,9 @@ def _positive(name: str, default: int, maximum: int) -> int:
     if value is None:
         return default
     # isascii: "²".isdigit() is True, and int("²") raises.
-    if not (value.isascii() and value.isdigit()) or len(value) > 9 or not 1 <= int(value) <= maximum:
+    # The length check keeps int() from parsing a huge number; it allows every value up to `maximum`.
+    too_long = len(value) > len(str(maximum))
+    if not (value.isascii() and value.isdigit()) or too_long or not 1 <= int(value) <= maximum:
         raise _ApiError(400, f"{name} must be a whole number from 1 to {maximum}.")
     return int(value)
 
@@ -167,7 +156,7 @@ def signatures() -> Response:
         links["prev"] = _page_url(min(page.page - 1, page.pages), per_page)
     body = {"items": items, "page": page.page, "per_page": per_page, "total": page.total}
     body |= {"pages": page.pages, "links": links}
-    response = _json(body)
+    response = json_response(body)
     if "next" in links:
         response.headers["Link"] = f'<{links["next"]}>; rel="next"'
     # The page's items (their content hashes included) and its paging decide the ETag.
@@ -187,7 +176,7 @@ def _found(teammate_id: int) -> tuple[Teammate, Signature]:
 def signature(teammate_id: int) -> Response:
     """One teammate's current signature with its HTML and text."""
     teammate, current = _found(teammate_id)
-    response = _json({**_item(teammate, current), "html": current.html, "text": current.text})
+    response = json_response({**_item(teammate, current), "html": current.html, "text": current.text})
     return _conditional(response, hashlib.sha256(response.get_data()).hexdigest())
 
 
