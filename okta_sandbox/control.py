@@ -19,6 +19,7 @@ from okta_sandbox.errors import ApiError
 from okta_sandbox.http_util import json_body as body
 from okta_sandbox.http_util import sandbox_of
 from okta_sandbox.sandbox import OktaSandbox
+from okta_sandbox.users_api import DELETE_GAP_SECONDS
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/__sandbox")
 bp.register_blueprint(control_ops.bp)
@@ -102,6 +103,21 @@ def update_user(user_id: str) -> Response:
 def delete_user(user_id: str) -> tuple[str, int]:
     """Delete at once (204)."""
     sandbox_of().delete_user(user_id)
+    return "", 204
+
+
+@bp.post("/users/deactivate-and-delete")
+def deactivate_and_delete_users() -> tuple[str, int]:
+    """``{"ids": [...], "gap_seconds"?: 1.0}``: deactivate them, then delete them ``gap_seconds``
+    later (events: deactivate, delete.initiated, delete.completed) -> 204 once both steps are done."""
+    data = body()
+    ids = data.get("ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(item, str) for item in ids):
+        raise ValueError("ids must be a non-empty list of user ids")
+    gap = data.get("gap_seconds", DELETE_GAP_SECONDS)
+    if not isinstance(gap, int | float) or isinstance(gap, bool):
+        raise ValueError("gap_seconds must be a number")
+    sandbox_of().deactivate_and_delete_users(ids, gap_seconds=float(gap))
     return "", 204
 
 

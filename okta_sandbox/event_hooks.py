@@ -53,6 +53,7 @@ DISPLAY_MESSAGES = {
     "user.lifecycle.deactivate": "Deactivate Okta user",
     "user.lifecycle.suspend": "Suspend Okta user",
     "user.lifecycle.unsuspend": "Unsuspend Okta user",
+    "user.lifecycle.delete.initiated": "Delete Okta user initiated",
     "user.lifecycle.delete.completed": "Delete Okta user completed",
     "user.account.update_profile": "Update user profile for Okta",
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import json
 import random
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, Literal
@@ -23,6 +24,11 @@ from okta_sandbox.seed import ANCHOR, USER_PASSWORD, generate_users
 from okta_sandbox.user_json import OrgContext, UsersPage, user_to_dict
 
 ADMIN_LOGIN = "admin@sandbox.example"
+# Deactivate-then-delete (deactivate_and_delete_users): the seconds between the two steps, and
+# what a deletion announces (Okta's event-type catalog: initiated, then completed).
+DELETE_GAP_SECONDS = 1.0
+MAX_DELETE_GAP_SECONDS = 5.0
+DELETE_EVENTS = ("user.lifecycle.delete.initiated", "user.lifecycle.delete.completed")
 # A documented, fake credential for a local emulator (printed by the CLI, shown on the sign-in page).
 ADMIN_PASSWORD = "Sandbox-Admin-1"  # noqa: S105
 
@@ -216,8 +222,11 @@ class UsersMixin(SchemaMixin):
         """Bring a user back to ``ACTIVE`` (Okta's separate activation email step is not emulated)."""
         return self.set_status(user_id, "ACTIVE")
 
-    def delete_user(self, user_id: str) -> None:
-        """Remove the user outright (Okta's two-step deactivate-then-delete is collapsed into one)."""
+    def delete_user(
+        self, user_id: str, *, events: tuple[str, ...] = ("user.lifecycle.delete.completed",)
+    ) -> None:
+        """Remove the user outright (Okta's two-step deactivate-then-delete is collapsed into one;
+        :meth:`deactivate_and_delete_users` does both steps) and announce ``events``."""
         with self._lock:
             user = self._find(user_id)
             self._on_user_disabled(user.id)
@@ -227,7 +236,25 @@ class UsersMixin(SchemaMixin):
             del self._users[user.id]
             del self._by_login[user.profile["login"].lower()]
             self._admins.discard(user.id)
-            self._changed("user.lifecycle.delete.completed", id=user.id)
+            for event in events:
+                self._changed(event, id=user.id)
+
+    def deactivate_and_delete_users(
+        self, user_ids: list[str], *, gap_seconds: float = DELETE_GAP_SECONDS
+    ) -> None:
+        """Remove users the way real orgs do: deactivate each (``DEPROVISIONED``,
+        ``user.lifecycle.deactivate``), then ``gap_seconds`` of real time later (0-5 s in 125
+        recorded pairs, median 1 s; at most 5 here) delete each (``user.lifecycle.delete.initiated``
+        and ``.delete.completed``). Unknown ids fail before anything changes."""
+        if not 0 <= gap_seconds <= MAX_DELETE_GAP_SECONDS:
+            raise ValueError(f"gap_seconds must be 0 to {MAX_DELETE_GAP_SECONDS:g}")
+        with self._lock:
+            ids = [self._find(user_id).id for user_id in dict.fromkeys(user_ids)]
+        for user_id in ids:
+            self.set_status(user_id, "DEPROVISIONED")
+        time.sleep(gap_seconds)
+        for user_id in ids:
+            self.delete_user(user_id, events=DELETE_EVENTS)
 
     def grant_admin(self, login: str) -> None:
         """Make a user an admin, so tokens minted for it may call the Management API."""
