@@ -7,7 +7,7 @@ import io
 import json
 
 from tests.sync.conftest import Connected
-from tests.sync.helpers import ok, okta_users
+from tests.sync.helpers import ok, okta_users, user_id
 from webapp.sync.models import SyncKind
 
 
@@ -74,3 +74,23 @@ def test_export_of_an_empty_instance(connected: Connected) -> None:
     runner = connected.app.test_cli_runner()
     assert runner.invoke(args=["teammates", "export"]).output == ""
     assert runner.invoke(args=["teammates", "export", "--format", "csv"]).output.startswith("teammate_id,")
+
+
+def test_export_csv_escapes_formulas_from_okta(connected: Connected) -> None:
+    """Okta values are untrusted: a cell a spreadsheet would run as a formula (=, +, -, @, tab or CR
+    first) gets a leading apostrophe, as the private-links CSV does; JSON lines keep the value as sent."""
+    org, app = connected.org, connected.app
+    target = user_id(org, 0)
+    hostile = {"title": "\r=3+3", "department": '=HYPERLINK("https://evil.example")', "nickName": "@SUM(A1)"}
+    hostile |= {"city": "+1+2", "organization": "-2+3", "costCenter": "\t=1"}
+    org.update_user(target, profile=hostile)
+    ok(app, SyncKind.FULL)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["teammates", "export", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    row = next(r for r in csv.DictReader(io.StringIO(result.output)) if r["source_id"] == target)
+    for name, value in hostile.items():
+        assert row[f"profile.{name}"] == "'" + value
+    assert row["teammate_id"].isdigit() and row["profile.login"] == row["email"]
+    lines = [json.loads(line) for line in runner.invoke(args=["teammates", "export"]).output.splitlines()]
+    assert next(line for line in lines if line["source_id"] == target)["profile"]["title"] == "\r=3+3"

@@ -3,7 +3,8 @@
 Streamed: teammates are read in batches and written as they come, so memory stays flat for any
 number of teammates. JSON keeps each profile value as the source sent it (arrays, numbers,
 booleans, null); CSV has one `profile.<name>` column per attribute (the source's schema order,
-then any other attribute a profile carries), with arrays and objects as JSON text.
+then any other attribute a profile carries), with arrays and objects as JSON text, and text that
+a spreadsheet would run as a formula escaped (`webapp.spreadsheets`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, TextIO
 
 from sqlmodel import Session, col, select
 
+from webapp.spreadsheets import formula_safe
 from webapp.teammates import store
 from webapp.teammates.models import SourceAttribute, SourceRecord, Teammate
 
@@ -80,6 +82,8 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, str):  # from Okta, untrusted: never a formula (numbers are safe as they are)
+        return formula_safe(value)
     return str(value)
 
 
