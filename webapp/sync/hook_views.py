@@ -198,9 +198,11 @@ def okta_event() -> Response:
     if (request.content_length or 0) <= hooks.MAX_BODY_BYTES:
         body = request.stream.read(hooks.MAX_BODY_BYTES + 1)
     too_large = not body and (request.content_length or 0) > hooks.MAX_BODY_BYTES
-    hook = hooks.get_hook(session=db.session)
+    # Read outside the request's write transaction: a refused delivery (anyone can send one) never
+    # takes SQLite's write lock, and the secret is checked before any transaction is open.
+    with db.session_scope(writer=False) as session:
+        hook = hooks.get_hook(session=session)
     if hook is None or not hook.enabled:
-        db.session.rollback()
         return _plain(404, {"error": "not_found"})
     try:
         if not hooks.is_authentic(hook, request.headers.get):
@@ -238,8 +240,6 @@ def _count_refusal(*, reason: str, hook_created_at: datetime) -> None:
         hooks.record_refused(session=db.session, count=count, at=utcnow(), created_at=hook_created_at)
         db.session.commit()
         hook_refusals.log_refusals(count, source=source, reason=reason, window=refusals.window)
-    else:
-        db.session.rollback()
 
 
 csrf.exempt(okta_event)  # Okta cannot send a CSRF token; the secret header authenticates it

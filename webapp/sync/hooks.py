@@ -14,6 +14,8 @@ Signet treats a delivery as a hint only: it never reads profile values from it (
 replayed or stale; the sync reads the truth from Okta's API). A relevant event type starts an
 incremental sync in the background after a short debounce, so a burst of events costs one sync;
 events that arrive while that sync runs make exactly one more follow. Polling stays on regardless.
+A delivery whose events were all seen before (by their System Log `uuid`) starts nothing, and
+hook-triggered syncs keep a minimum interval shared by every process (`hook_replays`).
 """
 
 from __future__ import annotations
@@ -195,8 +197,9 @@ def is_authentic(hook: OktaEventHook, headers: Callable[[str], str | None]) -> b
 
 
 def parse_delivery(body: bytes) -> Delivery:
-    """The event types an Okta delivery names; raises `HookRequestError(400)` for anything that is
-    not Okta's shape. Nothing else is read from the body."""
+    """The event types an Okta delivery names, with its events' ids (`uuid`); raises
+    `HookRequestError(400)` for anything that is not Okta's shape. Events without a valid `uuid`, and
+    those past `MAX_EVENTS_PER_DELIVERY`, are ignored."""
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:  # RecursionError: deep nesting
