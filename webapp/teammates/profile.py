@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from webapp.sources.okta.inputs import OKTA_SUFFIXES
+from webapp.teammates.enums import enum_titles, titled
 from webapp.teammates.models import SourceAttribute
 
 EMPTY = "—"
@@ -42,22 +43,31 @@ class ProfileRow:
     title: str
     value: Any
     custom: bool = False
+    # `value` with enum values shown by the titles the schema gives them (Okta's `oneOf`).
+    shown: Any = None
+
+    @property
+    def has_titles(self) -> bool:
+        """Whether `shown` differs from the value as sent (then the page shows both)."""
+        return self.shown != self.value
 
 
 def profile_rows(profile: Mapping[str, Any], attributes: Iterable[SourceAttribute]) -> list[ProfileRow]:
     """The profile's attributes in the schema's order with the schema's titles; attributes the
-    schema does not list (yet) follow, by name, titled with their name. Absent ones are left out."""
+    schema does not list (yet) follow, by name, titled with their name. Absent ones are left out.
+    Enum values are shown by their schema titles (`shown`)."""
     rows: list[ProfileRow] = []
     listed: set[str] = set()
     for attribute in attributes:
         listed.add(attribute.name)
         if attribute.name in profile:
             value = profile[attribute.name]
+            shown = titled(value, enum_titles(attribute.details or {}))
             rows.append(
-                ProfileRow(attribute.name, attribute.title or attribute.name, value, attribute.custom)
+                ProfileRow(attribute.name, attribute.title or attribute.name, value, attribute.custom, shown)
             )
     for name in sorted(set(profile) - listed):
-        rows.append(ProfileRow(name, name, profile[name]))
+        rows.append(ProfileRow(name, name, profile[name], shown=profile[name]))
     return rows
 
 

@@ -157,6 +157,7 @@ def save_source_attributes(
         row.title = attribute.title[:300]
         row.type = attribute.type[:32]
         row.custom = attribute.custom
+        row.details = dict(attribute.details)  # validated and bounded by the source
         row.position = position
         row.last_seen_at = now
         row.removed_at = None

@@ -24,6 +24,7 @@ from webapp.sources.base import (
 from webapp.sources.okta.api import PAGE_LIMIT, OktaApi
 from webapp.sources.okta.errors import OktaApiError, OktaUnreachableError
 from webapp.sources.okta.http import OBSERVER, RESERVE
+from webapp.sources.okta.schema_details import attribute_details
 
 SOURCE_KEY = "okta"
 # Re-read a little before the watermark: Okta's lastUpdated has millisecond precision and reads
@@ -204,6 +205,7 @@ class OktaDirectory:
                         title=str(spec.get("title") or name),
                         type=str(spec.get("type") or "string"),
                         custom=group == "custom",
+                        details=attribute_details(spec),
                     )
                 )
         return result
