@@ -19,6 +19,7 @@ from webapp.fields.values import (
     BATCH,
     COUNTRY_ATTRIBUTE,
     PreparedField,
+    attribute_titles,
     local_values,
     okta_profiles,
     own_value,
@@ -64,7 +65,7 @@ def completion(
     for watched phone fields who has a number that is not valid (counted apart from the lacking)."""
     result = Completion(filled=dict.fromkeys((f.key for f in fields), 0))
     lacking: dict[str, list[int]] = {key: [] for key in watch}
-    prepared = prepare_fields(fields)
+    prepared = prepare_fields(fields, attribute_titles(session=session, fields=fields))
     invalid: dict[str, list[int]] = {f.key: [] for f in prepared if f.phone and f.key in lacking}
     ids = _active_ids(session)
     result.active = len(ids)

@@ -21,6 +21,7 @@ from webapp.fields.models import (
     KEY_MAX_LENGTH,
     LABEL_MAX_LENGTH,
     SEPARATOR_MAX_LENGTH,
+    EnumDisplay,
     FieldFormat,
     FieldSource,
 )
@@ -37,6 +38,10 @@ FORMAT_LABELS: Mapping[str, str] = {
     FieldFormat.PHONE_E164: "Phone, E.164 for links (+14155550100)",
     FieldFormat.URL: "Web address (http and https only)",
     FieldFormat.EMAIL: "Email address",
+}
+ENUM_DISPLAY_LABELS: Mapping[str, str] = {
+    EnumDisplay.TITLE: "Its title (“Option one”)",
+    EnumDisplay.VALUE: "The value (“ONE”)",
 }
 SOURCE_LABELS: Mapping[str, str] = {
     FieldSource.OKTA: "An Okta attribute",
@@ -61,6 +66,7 @@ class FieldForm:
     format: str = FieldFormat.TEXT
     phone_region: str = DEFAULT_REGION
     list_separator: str = DEFAULT_SEPARATOR
+    enum_display: str = EnumDisplay.TITLE
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -84,6 +90,7 @@ class FieldForm:
             format=value("format", FieldFormat.TEXT, 40),
             phone_region=value("phone_region", DEFAULT_REGION, 10).strip().upper(),
             list_separator=value("list_separator", DEFAULT_SEPARATOR, SEPARATOR_MAX_LENGTH + 10),
+            enum_display=value("enum_display", EnumDisplay.TITLE, 20).strip(),
         )
 
     def validate(
@@ -102,6 +109,8 @@ class FieldForm:
         self._check_region()
         self._check_separator()
         self._check_fallback()
+        if self.enum_display not in set(EnumDisplay):
+            self.errors["enum_display"] = "Choose whether enum values show as their title or as the value."
         if self.errors:
             return None
         return FieldSpec(
@@ -113,6 +122,7 @@ class FieldForm:
             format=self.format,
             phone_region=self.phone_region,
             list_separator=self.list_separator,
+            enum_display=self.enum_display,
         )
 
     def _check_key(self, taken_keys: Collection[str]) -> None:

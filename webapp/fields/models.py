@@ -31,6 +31,13 @@ class FieldSource(StrEnum):
     SIGNET = "signet"  # a value an admin keeps in Signet, per teammate
 
 
+class EnumDisplay(StrEnum):
+    """How a value Okta's schema names (`oneOf`: const and title) is shown: "ONE" or "Option one"."""
+
+    TITLE = "title"  # the schema's title for the value (the default)
+    VALUE = "value"  # the value as Okta stores it
+
+
 class FieldFormat(StrEnum):
     """How a field's value is written out (`webapp.fields.formats`)."""
 
@@ -60,6 +67,8 @@ class SmartField(SQLModel, table=True):
     # ISO 3166 region numbers without a +country code are read in (phone formats only).
     phone_region: str = Field(default=DEFAULT_REGION, max_length=2)
     list_separator: str = Field(default=DEFAULT_SEPARATOR, max_length=SEPARATOR_MAX_LENGTH)
+    # Values Okta's schema titles (`oneOf`) shown by title or as stored (Okta fields only).
+    enum_display: str = Field(default=EnumDisplay.TITLE, max_length=16)  # an EnumDisplay
     position: int = Field(default=0)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()

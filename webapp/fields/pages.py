@@ -22,6 +22,7 @@ from webapp.fields.store import FieldSpec
 from webapp.fields.usage import FieldUsage, field_usage, published_field_keys
 from webapp.fields.values import (
     COUNTRY_ATTRIBUTE,
+    attribute_titles,
     compute_field_values,
     known_fields,
     local_values,
@@ -111,13 +112,16 @@ def sample_values(*, session: Session, spec: FieldSpec, field_id: int | None = N
     )
     ids = [teammate.id for teammate in teammates if teammate.id is not None]
     raws, countries = _raw_values(session, candidate, ids)
-    with_value = [teammate for teammate in teammates if raws.get(teammate.id or 0)]
-    without = [teammate for teammate in teammates if not raws.get(teammate.id or 0)]
+    separator = candidate.list_separator
+    texts = {teammate_id: as_text(raw, separator=separator) for teammate_id, raw in raws.items()}
+    with_value = [teammate for teammate in teammates if texts.get(teammate.id or 0)]
+    without = [teammate for teammate in teammates if not texts.get(teammate.id or 0)]
+    titles = attribute_titles(session=session, fields=[candidate])
     samples = []
     for teammate in (with_value + without)[:SAMPLE_SIZE]:
-        raw, country = raws.get(teammate.id or 0, ""), countries.get(teammate.id or 0)
-        profile = {candidate.attribute: raw, COUNTRY_ATTRIBUTE: country}
-        values = compute_field_values([candidate], profile, {candidate.key: raw})
+        raw, country = texts.get(teammate.id or 0, ""), countries.get(teammate.id or 0)
+        profile = {candidate.attribute: raws.get(teammate.id or 0), COUNTRY_ATTRIBUTE: country}
+        values = compute_field_values([candidate], profile, {candidate.key: raw}, titles)
         problem = None
         if raw and candidate.format in PHONE_FORMATS:
             problem = phone_problem(clean_text(raw), region=phone_region(country, candidate.phone_region))
@@ -135,9 +139,9 @@ def sample_values(*, session: Session, spec: FieldSpec, field_id: int | None = N
 
 def _raw_values(
     session: Session, candidate: SmartField, ids: list[int]
-) -> tuple[dict[int, str], dict[int, Any]]:
-    """Each teammate's raw value for `candidate` as text (lists joined with its separator), and
-    each one's Okta `countryCode` (the region of their phone numbers)."""
+) -> tuple[dict[int, Any], dict[int, Any]]:
+    """Each teammate's raw value for `candidate` (any JSON type; a name made of its parts), and each
+    one's Okta `countryCode` (the region of their phone numbers)."""
     statement = select(SourceRecord.teammate_id, SourceRecord.profile).where(
         SourceRecord.source == OKTA, col(SourceRecord.teammate_id).in_(ids)
     )
@@ -146,9 +150,7 @@ def _raw_values(
     if candidate.source == FieldSource.OKTA:
         parts = name_parts(candidate.attribute)
         return {
-            teammate_id: as_text(
-                profile_value(profile, candidate.attribute, parts), separator=candidate.list_separator
-            )
+            teammate_id: profile_value(profile, candidate.attribute, parts)
             for teammate_id, profile in profiles.items()
         }, countries
     if candidate.id is None:
@@ -261,7 +263,8 @@ def teammate_rows(
     kept = {f.key: by_id.get(f.id or 0, "") for f in fields}
     if kept_input is not None:
         kept.update(kept_input)
-    values = compute_field_values(fields, records or {}, kept)
+    enum_titles = attribute_titles(session=session, fields=fields)
+    values = compute_field_values(fields, records or {}, kept, enum_titles)
     titles = {a.name: a.title or a.name for a in store.okta_attributes(session=session, include_removed=True)}
     return [
         TeammateFieldRow(

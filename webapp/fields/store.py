@@ -15,6 +15,7 @@ from webapp.db import utcnow
 from webapp.fields.models import (
     DEFAULT_REGION,
     DEFAULT_SEPARATOR,
+    EnumDisplay,
     FieldFormat,
     FieldSource,
     SmartField,
@@ -38,6 +39,7 @@ class FieldSpec:
     format: str = FieldFormat.TEXT
     phone_region: str = DEFAULT_REGION
     list_separator: str = DEFAULT_SEPARATOR
+    enum_display: str = EnumDisplay.TITLE
 
     @classmethod
     def of(cls, field: SmartField) -> FieldSpec:
@@ -51,6 +53,7 @@ class FieldSpec:
             format=field.format,
             phone_region=field.phone_region,
             list_separator=field.list_separator,
+            enum_display=field.enum_display,
         )
 
 

@@ -5,8 +5,10 @@ Signet (`source` signet); it is formatted (`webapp.fields.formats`) and, when em
 field's fallback (formatted the same way). Phone numbers written without +country code are read in
 the teammate's own country (Okta's `countryCode`), else the field's region; each valid one's E.164
 form travels with the values (`ValueMap.tel`) for the renderer's `|tel` filter, since a number
-shown in national format no longer says its country. `missing` lists the fields whose own value was empty,
-before the fallback: the Missing data view and the signatures' warnings use it.
+shown in national format no longer says its country. A value Okta's schema titles (`oneOf`: "ONE"
+titled "Option one") shows by its title unless the field says otherwise (`enum_display`).
+`missing` lists the fields whose own value was empty, before the fallback: the Missing data view
+and the signatures' warnings use it.
 
 A name attribute left empty is made of the teammate's other name attributes (`NAME_PARTS`): real
 Okta users rarely have `displayName` (1 of 209 in the recordings of issue 16) but nearly always a
@@ -21,6 +23,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import and_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -32,9 +35,10 @@ from webapp.fields.formats import (
     format_value,
     phone_region,
 )
-from webapp.fields.models import FieldSource, SmartField, SmartFieldValue
+from webapp.fields.models import EnumDisplay, FieldSource, SmartField, SmartFieldValue
 from webapp.sources.okta.directory import SOURCE_KEY as OKTA
-from webapp.teammates.models import SourceRecord
+from webapp.teammates.enums import enum_titles, titled
+from webapp.teammates.models import SourceAttribute, SourceRecord
 
 # Ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits.
 BATCH = 500
@@ -111,6 +115,7 @@ class PreparedField:
     fallback: str
     phone: bool  # a phone format
     fallback_tel: str  # the fallback's E.164 form (phone formats; "" otherwise)
+    titles: Mapping[str, str]  # enum value -> title, when the field shows titles (else empty)
 
 
 def _fallback_tel(field: SmartField) -> str:
@@ -120,8 +125,34 @@ def _fallback_tel(field: SmartField) -> str:
     return format_phone_value(field.fallback, fmt=field.format, region=region)[1]
 
 
-def prepare_fields(fields: Sequence[SmartField]) -> list[PreparedField]:
-    """The fields, ready to compute many teammates' values."""
+def shows_titles(field: SmartField) -> bool:
+    """Whether the field shows enum values by their titles (an Okta field set so: the default)."""
+    return field.source == FieldSource.OKTA and field.enum_display != EnumDisplay.VALUE
+
+
+def attribute_titles(*, session: Session, fields: Sequence[SmartField]) -> dict[str, dict[str, str]]:
+    """The enum titles ({value: title}, from the stored schema details' `oneOf`) of the Okta
+    attributes that `fields` show by title, by attribute name; no query when none does."""
+    wanted = sorted({field.attribute for field in fields if shows_titles(field)})
+    if not wanted:
+        return {}
+    statement = select(SourceAttribute.name, SourceAttribute.details).where(
+        SourceAttribute.source == OKTA, col(SourceAttribute.name).in_(wanted)
+    )
+    result: dict[str, dict[str, str]] = {}
+    for name, details in session.execute(statement).all():
+        titles = enum_titles(details) if isinstance(details, Mapping) else {}
+        if titles:
+            result[name] = titles
+    return result
+
+
+def prepare_fields(
+    fields: Sequence[SmartField], titles: Mapping[str, Mapping[str, str]] | None = None
+) -> list[PreparedField]:
+    """The fields, ready to compute many teammates' values; `titles` are the enum titles by Okta
+    attribute (`attribute_titles`; without them, values show as stored)."""
+    titles = titles or {}
     return [
         PreparedField(
             key=field.key,
@@ -134,6 +165,7 @@ def prepare_fields(fields: Sequence[SmartField]) -> list[PreparedField]:
             fallback=fallback_value(field),
             phone=field.format in PHONE_FORMATS,
             fallback_tel=_fallback_tel(field),
+            titles=titles.get(field.attribute, {}) if shows_titles(field) else {},
         )
         for field in fields
     ]
@@ -166,20 +198,50 @@ def own_value(field: PreparedField, profile: Mapping[str, Any], local: Mapping[s
     """The field's raw value for one teammate, before formatting and fallback."""
     if not field.from_okta:
         return local.get(field.key)
-    return profile_value(profile, field.attribute, field.parts)
+    raw = profile_value(profile, field.attribute, field.parts)
+    return titled(raw, field.titles) if field.titles else raw
 
 
 def compute_field_values(
-    fields: Sequence[SmartField], profile: Mapping[str, Any], local: Mapping[str, str]
+    fields: Sequence[SmartField],
+    profile: Mapping[str, Any],
+    local: Mapping[str, str],
+    titles: Mapping[str, Mapping[str, str]] | None = None,
 ) -> FieldValues:
-    """Every field's value from an Okta `profile` and the values kept in Signet (`local`, by key)."""
-    return compute_prepared(prepare_fields(fields), profile, local)
+    """Every field's value from an Okta `profile` and the values kept in Signet (`local`, by key),
+    enum values by title with `titles` (`attribute_titles`)."""
+    return compute_prepared(prepare_fields(fields, titles), profile, local)
 
 
 def known_fields(*, session: Session) -> list[SmartField]:
     """Every smart field, in the admin's order."""
     statement = select(SmartField).order_by(col(SmartField.position), col(SmartField.id))
     return list(session.execute(statement).scalars().all())
+
+
+def fields_and_titles(
+    *, session: Session, keys: Collection[str] | None = None
+) -> tuple[list[SmartField], dict[str, dict[str, str]]]:
+    """`known_fields` (only those of `keys` if given) and `attribute_titles` for them, in one query
+    (a re-render of thousands of signatures counts its queries)."""
+    statement = (
+        select(SmartField, SourceAttribute.details)
+        .outerjoin(
+            SourceAttribute,
+            and_(col(SourceAttribute.source) == OKTA, col(SourceAttribute.name) == col(SmartField.attribute)),
+        )
+        .order_by(col(SmartField.position), col(SmartField.id))
+    )
+    fields: list[SmartField] = []
+    titles: dict[str, dict[str, str]] = {}
+    for field, details in session.execute(statement).all():
+        if keys is not None and field.key not in keys:
+            continue
+        fields.append(field)
+        found = enum_titles(details) if isinstance(details, Mapping) and shows_titles(field) else {}
+        if found:
+            titles[field.attribute] = found
+    return fields, titles
 
 
 def _batches(ids: Sequence[int]) -> Iterator[list[int]]:
@@ -223,8 +285,7 @@ def teammate_field_values(
     templates use) for each of `teammate_ids` (one without an Okta record gets its kept values and
     fallbacks), in a few queries whatever their number: the fields, then the Okta profiles and the
     kept values by batches of ids."""
-    known = known_fields(session=session)
-    fields = prepare_fields([field for field in known if keys is None or field.key in keys])
+    fields = prepare_fields(*fields_and_titles(session=session, keys=keys))
     profiles = okta_profiles(session=session, teammate_ids=teammate_ids)
     kept = local_values(session=session, teammate_ids=teammate_ids)
     result: dict[int, FieldValues] = {}
@@ -239,4 +300,5 @@ def profile_field_values(
     *, session: Session, profile: Mapping[str, Any], local: Mapping[str, str] | None = None
 ) -> FieldValues:
     """Every field's value for a profile that is not (or not yet) a teammate's (previews, the CLI)."""
-    return compute_field_values(known_fields(session=session), profile, local or {})
+    fields, titles = fields_and_titles(session=session)
+    return compute_field_values(fields, profile, local or {}, titles)

@@ -19,8 +19,15 @@ from webapp.audit.record import audit_request
 from webapp.extensions import db
 from webapp.fields import defaults, pages, store
 from webapp.fields.formats import clean_text
-from webapp.fields.forms import FORMAT_LABELS, REGIONS, SOURCE_LABELS, FieldForm, region_label
-from webapp.fields.models import VALUE_MAX_LENGTH, FieldFormat, FieldSource, SmartField
+from webapp.fields.forms import (
+    ENUM_DISPLAY_LABELS,
+    FORMAT_LABELS,
+    REGIONS,
+    SOURCE_LABELS,
+    FieldForm,
+    region_label,
+)
+from webapp.fields.models import VALUE_MAX_LENGTH, EnumDisplay, FieldFormat, FieldSource, SmartField
 from webapp.fields.panel import register_panel
 from webapp.fields.signals import fields_changed
 from webapp.fields.store import FieldSpec
@@ -51,6 +58,8 @@ def init_app(app: Flask) -> None:
         FieldFormat=FieldFormat,
         FIELD_FORMAT_LABELS=FORMAT_LABELS,
         FIELD_SOURCE_LABELS=SOURCE_LABELS,
+        EnumDisplay=EnumDisplay,
+        FIELD_ENUM_DISPLAY_LABELS=ENUM_DISPLAY_LABELS,
         FIELD_REGIONS=REGIONS,
         field_region_label=region_label,
     )
