@@ -30,9 +30,17 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_okta_pending_user_checks_requested_at"), "okta_pending_user_checks", ["requested_at"]
     )
+    with op.batch_alter_table("sync_state", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("full_sync_interval_hours", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("checks_window_started_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("checks_in_window", sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
     """Revert this migration."""
+    with op.batch_alter_table("sync_state", schema=None) as batch_op:
+        batch_op.drop_column("checks_in_window")
+        batch_op.drop_column("checks_window_started_at")
+        batch_op.drop_column("full_sync_interval_hours")
     op.drop_index(op.f("ix_okta_pending_user_checks_requested_at"), table_name="okta_pending_user_checks")
     op.drop_table("okta_pending_user_checks")

@@ -4,7 +4,7 @@ the difference."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -124,6 +124,8 @@ class DirectorySource(Protocol):
 
     # Short, stable name of the source: the `source` of its records and sync runs ("okta").
     key: str
+    # How many people one `lookup_users` request looks up (callers drain checks in such batches).
+    lookup_batch_size: int
 
     def check(self) -> DirectoryCheck:
         """Prove the connection works (a live read of users and of the attribute schema)."""
@@ -147,6 +149,14 @@ class DirectorySource(Protocol):
         """Every person of every status, leavers included, page by page (streamed: never all at
         once); with `updated_since`, only those the directory changed after that instant (its own
         clock). Retries what can be retried; raises with a clear message when it cannot go on."""
+        ...
+
+    def lookup_users(
+        self, external_ids: Sequence[str], *, observer: RequestObserver | None = None
+    ) -> list[DirectoryProfile]:
+        """The current data of the people `external_ids`, every status included; someone the
+        directory no longer has is simply absent from the result. Costs about one request per
+        `lookup_batch_size` ids."""
         ...
 
 

@@ -3,13 +3,16 @@
 It knows sources only through `webapp.sources.base` (Okta today; Rippling and Payfit plug in the
 same way). A run:
 
+0. looks up, by id, the users event hooks asked to check (`checks.drain`);
 1. (full runs) reads the source's attribute schema and stores it;
 2. reads pages in a prefetch thread (`pipeline.Prefetcher`: page k+1 is in flight while page k is
    written) and writes each page in its own short transaction, with the run's progress, renewing
    the sync lock; no transaction is ever open across a network call;
-3. in the transaction of the last page: (full runs) marks the records the run did not see as
-   removed, decides deactivations/removals (or holds them, `holds.decide`), moves the watermark to
-   the largest `lastUpdated` the source returned, and finishes the run.
+3. in the transaction of the last page (full runs: after looking up by id the users the listing
+   missed, `checks.confirm_absences`, in a transaction of its own): (full runs) marks the records
+   the run did not see as removed, decides deactivations/removals (or holds them,
+   `holds.decide`), moves the watermark to the largest `lastUpdated` the source returned, and
+   finishes the run.
 
 Because the watermark only moves with the last page, a run that fails or is killed half-way leaves
 it where it was: the next run reads those users again (upserts are idempotent) and skips nothing.
@@ -35,7 +38,7 @@ from sqlmodel import Session, col, select, update
 from webapp.db import utcnow
 from webapp.extensions import db
 from webapp.sources.base import DirectoryPage, DirectorySource
-from webapp.sync import holds
+from webapp.sync import checks, holds
 from webapp.sync.lock import SyncLock
 from webapp.sync.models import SyncKind, SyncRun, SyncRunStatus, SyncState
 from webapp.sync.pipeline import Prefetcher
@@ -165,6 +168,16 @@ def execute_run(
             state = session.get(SyncState, source.key) or SyncState(source=source.key)
             full = run.kind == SyncKind.FULL
             since = None if full else incremental_since(state, overlap=options.overlap)
+        guard = _guard(lock)
+        # Users an event hook named are looked up first (deleted ones are invisible to a listing).
+        checks.drain(
+            app=app,
+            source=source,
+            run_id=run_id,
+            guard=guard,
+            observer=observer,
+            requests=lambda: observer.requests,
+        )
         if full:
             attributes = source.read_schema(observer=observer)
             with db.session_scope(writer=True) as session:
@@ -190,6 +203,19 @@ def execute_run(
                     options=options,
                     clock=clock,
                 )
+                if full and page.is_last:
+                    # Users the listing did not return are looked up by id before any is removed.
+                    checks.confirm_absences(
+                        app=app,
+                        source=source,
+                        run_id=run_id,
+                        guard=guard,
+                        observer=observer,
+                        requests=lambda: observer.requests,
+                    )
+                    finished = _finish_full(
+                        app=app, source=source.key, run_id=run_id, guard=guard, options=options, clock=clock
+                    )
                 if full and _is_power_of_four(finished.pages):
                     with db.session_scope(writer=True) as session:
                         teammates.refresh_planner_statistics(session=session)
@@ -218,6 +244,32 @@ def _run(session: Session, run_id: int) -> SyncRun:
     return run
 
 
+def _guard(lock: SyncLock) -> checks.Guard:
+    """Renews the sync lock in a transaction; raises `SyncStoppedError` when it was lost."""
+
+    def renew(session: Session) -> None:
+        if not lock.renew(session=session):
+            raise SyncStoppedError("Another process took over this sync (its lock had expired).")
+
+    return renew
+
+
+def _finish_full(
+    *, app: Flask, source: str, run_id: int, guard: checks.Guard, options: SyncOptions, clock: _Clock
+) -> SyncRun:
+    """The end of a full run, after its absences were confirmed (see `_finish`), in one transaction."""
+    with db.session_scope(writer=True) as session:
+        guard(session)
+        run = _run(session, run_id)
+        inactive = _finish(
+            session, run=run, source=source, full=True, options=options, clock=clock, now=utcnow()
+        )
+        session.add(run)
+    if inactive:
+        teammates_changed.send(app, teammate_ids=frozenset(inactive), sync_run_id=run_id)
+    return run
+
+
 def _write_page(
     *,
     app: Flask,
@@ -230,7 +282,8 @@ def _write_page(
     options: SyncOptions,
     clock: _Clock,
 ) -> SyncRun:
-    """One page in one transaction; the last page also finishes the run (see the module docstring).
+    """One page in one transaction; the last page also finishes an incremental run (a full run
+    finishes in `_finish_full`, once the users its listing missed were looked up).
 
     After the commit, `teammates_changed` names the teammates the page created, changed or
     reactivated (and, on the last page, those the run deactivated or removed).
@@ -259,7 +312,7 @@ def _write_page(
         ):
             run.max_source_updated_at = page.max_updated_at
         changed = set(counts.changed_teammate_ids)
-        if page.is_last:
+        if page.is_last and not full:
             changed |= _finish(
                 session, run=run, source=source, full=full, options=options, clock=clock, now=now
             )
@@ -305,8 +358,9 @@ def _finish(
     state.last_sync_at = now
     state.updated_at = now
     session.add(state)
-    run.deactivated = decision.deactivated
-    run.removed = decision.removed
+    # Added to what targeted checks (webapp/sync/checks.py) already applied during the run.
+    run.deactivated += decision.deactivated
+    run.removed += decision.removed
     run.held = decision.held
     run.status = SyncRunStatus.HELD if decision.hold_id is not None else SyncRunStatus.SUCCEEDED
     run.finished_at = now

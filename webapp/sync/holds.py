@@ -15,6 +15,7 @@ Everything is set-based SQL: a mass deactivation of 10,000 teammates never loads
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -267,3 +268,21 @@ def dismiss_hold(*, session: Session, hold_id: int, admin_id: int | None) -> Syn
     hold.applied_count = 0
     session.add(hold)
     return hold
+
+
+def apply_confirmed(
+    *, session: Session, teammate_ids: Collection[int], run_id: int | None, now: datetime
+) -> tuple[int, int]:
+    """Make inactive at once, without a hold, those of `teammate_ids` that are active while none
+    of their records is both active and present: the source confirmed it by looking each of them
+    up by id (a targeted check, or an absence from a full listing confirmed), so no broken listing
+    can be behind it. Returns (deactivated, removed). The caller commits."""
+    if not teammate_ids:
+        return 0, 0
+    confirmed = and_(
+        col(Teammate.id).in_(sorted(teammate_ids)),
+        col(Teammate.active).is_(True),
+        _has_record(),
+        ~_has_live_record(),
+    )
+    return _apply(session, where=confirmed, run_id=run_id, now=now)

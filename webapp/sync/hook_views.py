@@ -24,7 +24,8 @@ from webapp.db import utcnow
 from webapp.extensions import csrf, db
 from webapp.rendering import base_url, redirect_to, render, wants_fragment
 from webapp.security import ERROR_MESSAGES, client_ip, public, render_error
-from webapp.sync import hook_refusals, hook_replays, hooks
+from webapp.sources.okta.directory import SOURCE_KEY as OKTA
+from webapp.sync import checks, hook_refusals, hook_replays, hooks
 from webapp.sync.hooks import HookRequestError
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,8 @@ def okta_event() -> Response:
     fresh = hook_replays.remember_events(session=db.session, event_ids=delivery.event_ids, now=utcnow())
     if delivery.event_ids and not fresh:
         delivery = delivery.as_replay()  # Okta's retry or someone's replay: no check, no sync
+    # The users it names are looked up by the sync it starts, in the transaction accepting it.
+    checks.request_checks(session=db.session, source=OKTA, external_ids=delivery.user_ids, now=utcnow())
     db.session.commit()
     log.info(
         "Okta event hook delivery: %s (sync: %s%s).",

@@ -38,8 +38,10 @@ from sqlmodel import Session, col
 from webapp.db import utcnow
 from webapp.extensions import db
 from webapp.scheduling.store import database_now
+from webapp.sources.okta.directory import OKTA_USER_ID
 from webapp.sources.okta.service import okta_services
 from webapp.sync import hook_replays
+from webapp.sync.checks import MAX_CHECKS_PER_DELIVERY
 from webapp.sync.models import OktaEventHook, SyncKind, SyncTrigger
 from webapp.sync.service import SyncOutcome, run_sync
 
@@ -68,6 +70,20 @@ SYNC_EVENT_TYPES: tuple[str, ...] = (
     "user.account.update_profile",
 )
 EVENT_TYPE = re.compile(r"[a-z0-9_.]{1,100}")
+# Events whose target users are also looked up by id (webapp/sync/checks.py): a user deleted, or
+# deactivated then deleted a second later, is invisible to the incremental sync's listing.
+CHECK_EVENT_TYPES = frozenset(
+    {
+        "user.lifecycle.activate",
+        "user.lifecycle.reactivate",
+        "user.lifecycle.deactivate",
+        "user.lifecycle.suspend",
+        "user.lifecycle.unsuspend",
+        "user.lifecycle.delete.initiated",
+        "user.lifecycle.delete.completed",
+        "user.account.update_profile",
+    }
+)
 MAX_RECORDED_TYPES = 10
 # Each System Log event's `uuid` (LogEvent): the id replays are recognised by (`hook_replays`).
 # An event without one is not Okta's shape and is ignored.
@@ -95,6 +111,9 @@ class Delivery:
     them calls for a sync."""
 
     event_types: tuple[str, ...]
+    # The users its events are about (`CHECK_EVENT_TYPES` only): Okta-shaped ids, de-duplicated,
+    # at most `checks.MAX_CHECKS_PER_DELIVERY`; the next sync looks them up (webapp/sync/checks.py).
+    user_ids: tuple[str, ...] = ()
     # Its events' System Log `uuid`s; `replayed` once they were all seen before (`hook_replays`).
     event_ids: tuple[str, ...] = ()
     replayed: bool = False
@@ -213,13 +232,32 @@ def parse_delivery(body: bytes) -> Delivery:
     kinds = (event.get("eventType") for event in events if isinstance(event, dict))
     valid = sorted({kind for kind in kinds if isinstance(kind, str) and EVENT_TYPE.fullmatch(kind)})
     event_ids = tuple(dict.fromkeys(str(_event_id(event)) for event in events))
-    return Delivery(event_types=tuple(valid), event_ids=event_ids)
+    return Delivery(event_types=tuple(valid), user_ids=target_user_ids(events), event_ids=event_ids)
 
 
 def _event_id(event: object) -> str | None:
     """A System Log event's `uuid` if it has a valid one."""
     value = event.get("uuid") if isinstance(event, dict) else None
     return value if isinstance(value, str) and EVENT_ID.fullmatch(value) else None
+
+
+def target_user_ids(events: list[object]) -> tuple[str, ...]:
+    """The ids of the users (`target[]` entries of type "User") that events of `CHECK_EVENT_TYPES`
+    name: only strings shaped like Okta's user ids, de-duplicated in order, at most
+    `checks.MAX_CHECKS_PER_DELIVERY` (System Log `LogEvent.target`, Okta's event-hook payload)."""
+    found: dict[str, None] = {}
+    for event in events:
+        kind = event.get("eventType") if isinstance(event, dict) else None
+        if not isinstance(event, dict) or not isinstance(kind, str) or kind not in CHECK_EVENT_TYPES:
+            continue
+        targets = event.get("target")
+        for target in targets if isinstance(targets, list) else []:
+            user_id = target.get("id") if isinstance(target, dict) and target.get("type") == "User" else None
+            if isinstance(user_id, str) and OKTA_USER_ID.fullmatch(user_id):
+                found[user_id] = None
+                if len(found) >= MAX_CHECKS_PER_DELIVERY:
+                    return tuple(found)
+    return tuple(found)
 
 
 def valid_challenge(value: str | None) -> str | None:

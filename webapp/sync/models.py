@@ -118,6 +118,13 @@ class SyncState(SQLModel, table=True):
     lock_run_id: int | None = Field(default=None)
     # A full sync an admin (or a connect) asked for that has not started yet.
     full_sync_requested_at: datetime | None = timestamp_field(nullable=True)
+    # Hours between full syncs (they find users deleted in Okta when no event hook says so); None
+    # follows the default for the org's size (`webapp.sync.full_interval`).
+    full_sync_interval_hours: int | None = Field(default=None)
+    # Targeted user checks event hooks asked for in the current minute, across every process:
+    # floods of (even authentic) deliveries cannot spend Okta's rate limit (`webapp.sync.checks`).
+    checks_window_started_at: datetime | None = timestamp_field(nullable=True)
+    checks_in_window: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     updated_at: datetime = timestamp_field()
 
 

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, select, update
 
 from webapp.db import utcnow
@@ -247,37 +249,51 @@ def count_hold_items(*, session: Session, hold_id: int) -> int:
 
 
 def add_pending_checks(*, session: Session, external_ids: Sequence[str], at: datetime) -> int:
-    """Ask for each of `external_ids` to be looked up at Okta soon; returns how many were new.
+    """Ask for each of `external_ids` to be looked up at Okta soon; returns how many were asked for.
 
-    Ids already pending stay as they are (one check per user, however many events named them).
+    One row per user however many events named them; an id already pending gets `at` as its new
+    request time, so a drain that read it before this request does not clear it (`clear_checks`).
+    One INSERT ... ON CONFLICT, so concurrent deliveries naming the same user never collide.
     The caller validates the ids' shape first: these come from an event hook's body.
     """
     wanted = list(dict.fromkeys(external_ids))
     if not wanted:
         return 0
-    pending = set(
-        session.exec(
-            select(PendingUserCheck.external_id).where(col(PendingUserCheck.external_id).in_(wanted))
-        ).all()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(PendingUserCheck).values(
+        [{"external_id": external_id, "requested_at": at} for external_id in wanted]
     )
-    new = [external_id for external_id in wanted if external_id not in pending]
-    session.add_all(PendingUserCheck(external_id=external_id, requested_at=at) for external_id in new)
-    return len(new)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["external_id"], set_={"requested_at": statement.excluded.requested_at}
+        )
+    )
+    return len(wanted)
 
 
-def pending_checks(*, session: Session, limit: int) -> list[str]:
-    """Up to `limit` pending user ids, oldest request first."""
+def pending_checks(*, session: Session, limit: int) -> list[tuple[str, datetime]]:
+    """Up to `limit` pending user ids with their request times, oldest request first."""
     statement = (
-        select(PendingUserCheck.external_id)
+        select(PendingUserCheck.external_id, PendingUserCheck.requested_at)
         .order_by(col(PendingUserCheck.requested_at), col(PendingUserCheck.external_id))
         .limit(limit)
     )
-    return list(session.exec(statement).all())
+    return [(external_id, requested_at) for external_id, requested_at in session.exec(statement).all()]
 
 
-def clear_checks(*, session: Session, external_ids: Sequence[str]) -> None:
-    """Forget the pending checks of `external_ids` (they were looked up)."""
+def count_pending_checks(*, session: Session) -> int:
+    """How many user checks are waiting."""
+    return int(session.exec(select(func.count()).select_from(PendingUserCheck)).one())
+
+
+def clear_checks(
+    *, session: Session, external_ids: Sequence[str], asked_until: datetime | None = None
+) -> None:
+    """Forget the pending checks of `external_ids` (they were looked up); with `asked_until`, only
+    those not asked for again after it (a new event during the lookup keeps its check)."""
     if external_ids:
-        session.exec(
-            delete(PendingUserCheck).where(col(PendingUserCheck.external_id).in_(list(external_ids)))
-        )
+        statement = delete(PendingUserCheck).where(col(PendingUserCheck.external_id).in_(list(external_ids)))
+        if asked_until is not None:
+            statement = statement.where(col(PendingUserCheck.requested_at) <= asked_until)
+        session.exec(statement)
