@@ -49,7 +49,7 @@ class ProfileRow:
     @property
     def has_titles(self) -> bool:
         """Whether `shown` differs from the value as sent (then the page shows both)."""
-        return self.shown != self.value
+        return bool(self.shown != self.value)
 
 
 def profile_rows(profile: Mapping[str, Any], attributes: Iterable[SourceAttribute]) -> list[ProfileRow]:
