@@ -31,6 +31,10 @@ FULL_SYNC = "okta-full-sync"
 PRUNE_LOGIN_ATTEMPTS = "prune-login-attempts"
 OKTA_SYNC_GROUP = "okta-sync"
 SYNC_INTERVAL_SOURCE = "jobs.sync:sync_interval_minutes"
+FULL_SYNC_INTERVAL_SOURCE = "jobs.sync:full_sync_interval_hours"
+# Full syncs run at 03:00 UTC plus whole multiples of their interval (nightly: at 03:00).
+FULL_SYNC_ANCHOR = INTERVAL_ANCHOR + timedelta(hours=3)
+DEFAULT_FULL_SYNC_HOURS = 1
 
 JobFunction = Callable[[Flask], object]
 
@@ -52,6 +56,8 @@ class JobSpec:
     cron: Mapping[str, int | str] | None = None
     group: str | None = None
     waits_for_group: bool = False
+    # Interval jobs fire at `anchor + k * interval`.
+    anchor: datetime = INTERVAL_ANCHOR
 
     def __post_init__(self) -> None:
         if (self.every is None) == (self.cron is None):
@@ -60,7 +66,7 @@ class JobSpec:
     def trigger(self, app: Flask) -> Any:
         """A fresh APScheduler trigger for this job (reads the interval for interval jobs)."""
         if self.every is not None:
-            return interval_trigger(self.every(app))
+            return interval_trigger(self.every(app), anchor=self.anchor)
         assert self.cron is not None
         return CronTrigger(**self.cron)
 
@@ -73,14 +79,16 @@ class JobSpec:
         """`every 5 min` or `cron hour=3 minute=0`, for people."""
         if self.every is not None:
             seconds = self.every(app).total_seconds()
+            if seconds >= 3600:
+                return f"every {seconds / 3600:g} h from {self.anchor:%H:%M} UTC"
             return f"every {seconds / 60:g} min" if seconds >= 60 else f"every {seconds:g} s"
         assert self.cron is not None
         return "cron " + " ".join(f"{field}={value}" for field, value in self.cron.items())
 
 
-def interval_trigger(interval: timedelta) -> IntervalTrigger:
+def interval_trigger(interval: timedelta, *, anchor: datetime = INTERVAL_ANCHOR) -> IntervalTrigger:
     """An interval trigger on the shared grid (the same run times in every process)."""
-    return IntervalTrigger(seconds=interval.total_seconds(), start_date=INTERVAL_ANCHOR, timezone=UTC)
+    return IntervalTrigger(seconds=interval.total_seconds(), start_date=anchor, timezone=UTC)
 
 
 def setting(app: Flask, name: str, default: Any = None) -> Any:
@@ -105,19 +113,33 @@ def sync_interval(app: Flask) -> timedelta:
     return timedelta(minutes=min(max(int(minutes), MIN_SYNC_INTERVAL_MINUTES), MAX_SYNC_INTERVAL_MINUTES))
 
 
+def full_sync_interval(app: Flask) -> timedelta:
+    """Time between full syncs: the admin's choice or the default for the org's size
+    (`jobs.sync.full_sync_interval_hours(app) -> int`), hourly if it cannot be read."""
+    try:
+        read = resolve_target(FULL_SYNC_INTERVAL_SOURCE)
+        hours = read(app) if read is not None else None
+    except Exception:
+        log.exception("Could not read the full sync interval; using %s h.", DEFAULT_FULL_SYNC_HOURS)
+        hours = None
+    return timedelta(hours=hours if isinstance(hours, int) and 0 < hours <= 24 else DEFAULT_FULL_SYNC_HOURS)
+
+
 def _every_hour(_app: Flask) -> timedelta:
     return timedelta(hours=1)
 
 
 JOBS: tuple[JobSpec, ...] = (
     JobSpec(INCREMENTAL_SYNC, "jobs.sync:run_incremental_sync", every=sync_interval, group=OKTA_SYNC_GROUP),
-    # Nightly; when the 03:00 incremental sync is still running, the full sync waits for it.
+    # Hourly up to 10,000 users, nightly above, or as the admin chose (the Sync page); when an
+    # incremental sync is still running, the full sync waits for it.
     JobSpec(
         FULL_SYNC,
         "jobs.sync:run_full_sync",
-        cron={"hour": 3, "minute": 0},
+        every=full_sync_interval,
         group=OKTA_SYNC_GROUP,
         waits_for_group=True,
+        anchor=FULL_SYNC_ANCHOR,
     ),
     JobSpec(PRUNE_LOGIN_ATTEMPTS, "jobs.housekeeping:prune_login_attempts", every=_every_hour),
 )

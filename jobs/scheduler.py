@@ -225,7 +225,7 @@ class JobRunner:
                     continue
                 interval = spec.every(self.app)
                 if interval != self._intervals.get(spec.id):
-                    scheduler.reschedule_job(spec.id, trigger=interval_trigger(interval))
+                    scheduler.reschedule_job(spec.id, trigger=interval_trigger(interval, anchor=spec.anchor))
                     log.info("Job %s now runs every %s.", spec.id, interval)
                     self._intervals[spec.id] = interval
 

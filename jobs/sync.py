@@ -1,4 +1,5 @@
-"""The Okta sync jobs: incremental every few minutes, full nightly, and full right after a connect.
+"""The Okta sync jobs: incremental every few minutes, full hourly (nightly above 10,000 users, or as
+the admin chose), and full right after a connect.
 
 Plain functions called as `function(app)`, knowing nothing of APScheduler (`jobs.registry` names
 them). Each pushes an app context, builds the source from the stored connection, runs one sync
@@ -14,8 +15,9 @@ import threading
 from flask import Flask
 
 from webapp.extensions import db
+from webapp.sources.okta import store as okta_store
 from webapp.sources.okta.directory import SOURCE_KEY as OKTA
-from webapp.sync import store
+from webapp.sync import full_interval, store
 from webapp.sync.models import SyncKind, SyncTrigger
 from webapp.sync.service import SyncOutcome, run_sync
 
@@ -131,6 +133,16 @@ def _sync_thread(app: Flask, kind: SyncKind, trigger: SyncTrigger) -> None:
 def background_sync_thread() -> threading.Thread | None:
     """The background sync thread of this process, if one was started (tests join it)."""
     return _background
+
+
+def full_sync_interval_hours(app: Flask) -> int:
+    """Hours between full syncs (`jobs.registry.full_sync_interval` reads it): the admin's choice,
+    else hourly up to 10,000 users and nightly above (by the last full sync's count)."""
+    with app.app_context(), db.session_scope(writer=False) as session:
+        chosen = store.get_state(session=session, source=OKTA).full_sync_interval_hours
+        connection = okta_store.get_connection(session=session)
+        users = connection.user_count if connection is not None else None
+    return full_interval.effective_hours(chosen, users)
 
 
 def sync_interval_minutes(app: Flask) -> int | None:

@@ -20,7 +20,7 @@ def test_status_before_any_server_started(app: Flask) -> None:
     assert "Leader: none yet" in result.output
     for spec in JOBS:
         assert spec.id in result.output and spec.target in result.output
-    assert "cron hour=3 minute=0" in result.output
+    assert "every 1 h from 03:00 UTC" in result.output  # the full sync: hourly until an org is large
     assert "jobs.housekeeping:prune_login_attempts" in result.output
 
 

@@ -111,7 +111,7 @@ def test_next_sync_comes_from_the_scheduler_plan(connected_page: Flask, client: 
     text = visible_text(client.get("/sync/"))
     match = re.search(r"Next sync (\d{4}-\d\d-\d\d \d\d:(\d\d) UTC) \(every 5 min\)", text)
     assert match and int(match.group(2)) % 5 == 0, text
-    assert "Next full sync" in text and "(nightly)" in text
+    assert "Next full sync" in text and "(every 1 h)" in text  # hourly by default (issue 16; was nightly)
 
 
 @pytest.mark.parametrize(("path", "region"), REGIONS.items())

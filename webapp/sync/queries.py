@@ -17,7 +17,9 @@ from jobs.registry import FULL_SYNC, INCREMENTAL_SYNC, job_specs, sync_interval
 from webapp.pagination import clamp_page, page_count
 from webapp.scheduling import store as scheduling
 from webapp.scheduling.lease import SCHEDULER_LEASE
+from webapp.sources.okta import store as okta_store
 from webapp.sync import store
+from webapp.sync.full_interval import FullSyncCost, effective_hours
 from webapp.sync.models import SyncHold, SyncHoldItem, SyncRun, SyncRunStatus
 from webapp.teammates import store as teammates
 from webapp.teammates.models import Teammate
@@ -98,6 +100,24 @@ def schedule(*, session: Session, app: Flask, source: str) -> Schedule:
         next_incremental=next_run(INCREMENTAL_SYNC),
         next_full=next_run(FULL_SYNC),
     )
+
+
+@dataclass(frozen=True)
+class FullSyncPlan:
+    """The full sync's interval (chosen, or the default for the org's size) and its cost."""
+
+    hours: int
+    chosen: int | None
+    cost: FullSyncCost
+
+
+def full_sync_plan(*, session: Session, source: str) -> FullSyncPlan:
+    """How often full syncs run and what they cost, by the last full sync's user count."""
+    chosen = store.get_state(session=session, source=source).full_sync_interval_hours
+    connection = okta_store.get_connection(session=session)
+    users = connection.user_count if connection is not None else None
+    hours = effective_hours(chosen, users)
+    return FullSyncPlan(hours=hours, chosen=chosen, cost=FullSyncCost(users=users, hours=hours))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, select, update
 
 from webapp.db import utcnow
+from webapp.sync.full_interval import FULL_SYNC_HOURS
 from webapp.sync.models import (
     ACTIVE_RUN_STATUSES,
     HoldStatus,
@@ -61,6 +62,19 @@ def set_poll_interval(*, session: Session, source: str, minutes: int | None) -> 
         )
     state = ensure_state(session=session, source=source)
     state.poll_interval_minutes = minutes
+    state.updated_at = utcnow()
+    session.add(state)
+    return state
+
+
+def set_full_sync_interval(*, session: Session, source: str, hours: int | None) -> SyncState:
+    """Set the hours between full syncs (one of `full_interval.FULL_SYNC_HOURS`), or None for the
+    default by the org's size. Raises ValueError otherwise. The scheduler follows as for
+    `set_poll_interval`."""
+    if hours is not None and hours not in FULL_SYNC_HOURS:
+        raise ValueError("Choose one of " + ", ".join(str(choice) for choice in FULL_SYNC_HOURS) + " hours.")
+    state = ensure_state(session=session, source=source)
+    state.full_sync_interval_hours = hours
     state.updated_at = utcnow()
     session.add(state)
     return state

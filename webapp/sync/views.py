@@ -26,6 +26,7 @@ from webapp.security import render_error
 from webapp.sources.base import source_connected
 from webapp.sources.okta.directory import SOURCE_KEY as OKTA
 from webapp.sources.okta.status import connection_summary
+from webapp.sync import full_interval as full_intervals
 from webapp.sync import hook_views, queries, store
 from webapp.sync.holds import HoldError, confirm_hold, dismiss_hold
 from webapp.sync.models import (
@@ -49,6 +50,8 @@ HOLDS_CHANGED = "syncHoldsChanged"
 # After "Sync now", the run row appears once the background thread has the sync lock: the progress
 # region says "Starting…" this long before it gives up waiting (unless the lock shows a run starting).
 STARTING_SECONDS = 60
+# The full-sync interval form's value for "the default for the org's size".
+FULL_SYNC_DEFAULT = "default"
 NUMBER = re.compile(r"[0-9]{1,10}")
 TRIGGER_LABELS = {
     SyncTrigger.SCHEDULE: "Scheduled",
@@ -95,6 +98,10 @@ def init_app(app: Flask) -> None:
         ACTIVE_RUN_STATUSES=ACTIVE_RUN_STATUSES,
         MIN_POLL_INTERVAL_MINUTES=MIN_POLL_INTERVAL_MINUTES,
         MAX_POLL_INTERVAL_MINUTES=MAX_POLL_INTERVAL_MINUTES,
+        FULL_SYNC_HOURS=full_intervals.FULL_SYNC_HOURS,
+        FULL_SYNC_HOURLY=full_intervals.HOURLY,
+        FULL_SYNC_HOURLY_UP_TO=full_intervals.HOURLY_UP_TO_USERS,
+        FULL_SYNC_DEFAULT_CHOICE=FULL_SYNC_DEFAULT,
     )
     app.add_template_filter(format_duration, "duration")
     source_connected.connect(_full_sync_after_connect)
@@ -187,6 +194,7 @@ def _status_context() -> dict[str, Any]:
         "schedule": queries.schedule(session=session, app=current_app, source=OKTA),
         "last_run": store.last_finished_run(session=session, source=OKTA),
         "current_run": store.current_run(session=session, source=OKTA),
+        "full_interval": queries.full_sync_plan(session=session, source=OKTA),
     }
 
 
@@ -199,6 +207,14 @@ def _interval_context(
         "interval_error": error,
         "interval_value": value if value is not None else str(schedule.interval_minutes),
         "interval_saved": saved,
+    }
+
+
+def _full_interval_context(*, error: str | None = None, saved: bool = False) -> dict[str, Any]:
+    return {
+        "full_interval": queries.full_sync_plan(session=db.session, source=OKTA),
+        "full_interval_error": error,
+        "full_interval_saved": saved,
     }
 
 
@@ -219,6 +235,7 @@ def _page(partial: str | None, *, status: int = 200, **region: Any) -> Response:
             **_status_context(),
             "progress": _progress(),
             **_interval_context(),
+            **_full_interval_context(),
             **_holds_context(),
             **_history_context(),
             **hook_views.event_hook_context(),
@@ -328,6 +345,28 @@ def interval() -> Response:
         flash(f"Signet now syncs every {minutes} min.", "success")
         return redirect_to(url_for("sync.index"))
     response = render(PAGE, partial="sync/_interval.html", **_interval_context(saved=True))
+    response.headers["HX-Trigger"] = SCHEDULE_CHANGED
+    return response
+
+
+@bp.post("/full-interval")
+def full_interval() -> Response:
+    """Set the hours between full syncs (or the default for the org's size); 422 for anything else."""
+    value = request.form.get("hours", "").strip()
+    hours = int(value) if NUMBER.fullmatch(value) else None
+    if value != FULL_SYNC_DEFAULT and hours not in full_intervals.FULL_SYNC_HOURS:
+        db.session.rollback()
+        choices = ", ".join(str(choice) for choice in full_intervals.FULL_SYNC_HOURS)
+        error = f"Choose one of {choices} hours, or the default for the org's size."
+        return _page("sync/_full_interval.html", status=422, **_full_interval_context(error=error))
+    store.set_full_sync_interval(session=db.session, source=OKTA, hours=hours)
+    summary = f"every {hours} h" if hours is not None else "the default for the org's size"
+    audit_request("sync.full_interval_changed", f"Set the full sync interval to {summary}")  # commits
+    scheduler.reschedule(current_app._get_current_object())  # type: ignore[attr-defined]
+    if not wants_fragment():
+        flash(f"Full syncs now run {summary}.", "success")
+        return redirect_to(url_for("sync.index") + "#full-sync-interval")
+    response = render(PAGE, partial="sync/_full_interval.html", **_full_interval_context(saved=True))
     response.headers["HX-Trigger"] = SCHEDULE_CHANGED
     return response
 
