@@ -8,6 +8,7 @@ import json
 
 from tests.sync.conftest import Connected
 from tests.sync.helpers import ok, okta_users, user_id
+from webapp.sources.okta.directory import okta_state
 from webapp.sync.models import SyncKind
 
 
@@ -25,6 +26,7 @@ def test_export_json_lines(connected: Connected) -> None:
         assert line["source"] == "okta" and line["status"] == user["status"]
         assert line["profile"] == user["profile"]
         assert line["active"] == (user["status"] not in ("DEPROVISIONED", "SUSPENDED"))
+        assert line["state"] == okta_state(user["status"])  # STAGED: not_yet_active
         assert line["email"] == user["profile"]["email"] and line["display_name"]
         assert set(line) == {
             "teammate_id",
@@ -32,6 +34,7 @@ def test_export_json_lines(connected: Connected) -> None:
             "source_id",
             "status",
             "active",
+            "state",
             "removed",
             "email",
             "display_name",
@@ -48,24 +51,25 @@ def test_export_csv(connected: Connected) -> None:
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))
     header = result.output.splitlines()[0].split(",")
-    assert header[:8] == [
+    assert header[:9] == [
         "teammate_id",
         "source",
         "source_id",
         "status",
         "active",
+        "state",
         "removed",
         "email",
         "display_name",
     ]
-    assert header[8:11] == ["profile.login", "profile.firstName", "profile.lastName"]
+    assert header[9:12] == ["profile.login", "profile.firstName", "profile.lastName"]
     assert "profile.languages" in header and "profile.isManager" in header
     li_na = next(u for u in okta_users(org) if u["profile"].get("displayName") == "李娜")
     row = next(r for r in rows if r["source_id"] == li_na["id"])
     assert json.loads(row["profile.languages"]) == li_na["profile"]["languages"]
     assert row["profile.isManager"] == "true" and row["profile.secondEmail"] == ""
     assert row["profile.yearsOfService"] == str(li_na["profile"]["yearsOfService"])
-    assert row["display_name"] == "李娜" and row["active"] == "true"
+    assert row["display_name"] == "李娜" and row["active"] == "true" and row["state"] == "active"
     assert len(rows) == len(okta_users(org))
 
 

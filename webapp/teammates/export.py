@@ -20,7 +20,17 @@ from webapp.spreadsheets import formula_safe
 from webapp.teammates import store
 from webapp.teammates.models import SourceAttribute, SourceRecord, Teammate
 
-FIXED_COLUMNS = ("teammate_id", "source", "source_id", "status", "active", "removed", "email", "display_name")
+FIXED_COLUMNS = (
+    "teammate_id",
+    "source",
+    "source_id",
+    "status",
+    "active",
+    "state",
+    "removed",
+    "email",
+    "display_name",
+)
 PROFILE_PREFIX = "profile."
 
 
@@ -41,6 +51,7 @@ def as_dict(teammate: Teammate, record: SourceRecord | None) -> dict[str, Any]:
         "source_id": record.external_id if record else None,
         "status": record.status if record else None,
         "active": teammate.active,
+        "state": teammate.state,  # a TeammateState: not_yet_active, active or inactive
         "removed": record.removed_at is not None if record else False,
         "email": teammate.email,
         "display_name": teammate.display_name,
