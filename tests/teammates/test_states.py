@@ -93,6 +93,9 @@ def test_each_okta_status_syncs_to_its_state(connected: Connected, client: Flask
             okta_state(status),
         )
         assert teammate.active == (okta_state(status) is not TeammateState.INACTIVE)
+    for user in okta_users(connected.org):  # the realistic seed's own users too (STAGED among them)
+        teammate, _ = teammate_of(connected.app, user["id"])
+        assert teammate.state == okta_state(user["status"]), user["status"]
     listed = table_names(client.get("/teammates/?status=not_yet_active&q=state"))
     assert listed == ["State Staged"]
     active = table_names(client.get("/teammates/?status=active&q=state"))
