@@ -57,6 +57,21 @@ def reset_rate_limits() -> Response:
     return jsonify(sandbox.rate_limits())
 
 
+# links -----------------------------------------------------------------
+
+
+@bp.route("/links", methods=["PUT", "PATCH"])
+def set_link_origin() -> Response:
+    """``{"origin": "https://acme.okta.com"}``: the user listing's ``Link`` headers name that
+    origin instead of the org's (``null``: the org's again)."""
+    origin = json_body().get("origin")
+    if origin is not None and (not isinstance(origin, str) or not origin.startswith(("http://", "https://"))):
+        raise ValueError("origin must be an http(s) origin or null")
+    sandbox = sandbox_of()
+    sandbox.link_origin = origin.rstrip("/") if origin else None
+    return jsonify({"origin": sandbox.link_origin})
+
+
 # DPoP ------------------------------------------------------------------
 
 

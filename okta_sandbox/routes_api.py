@@ -31,7 +31,7 @@ def list_users() -> Response:
         return json_response(find_q(sandbox, q, parse_limit(args.get("limit"), default=10)))
     page = sandbox.users_page(limit=limit, after=args.get("after") or None, search=search, filter_=filter_)
     response = json_response(page.json_bytes())
-    base = f"{sandbox.origin}{request.path}"
+    base = f"{sandbox.link_origin or sandbox.origin}{request.path}"
     self_query = urlencode(list(args.items(multi=True)), quote_via=quote)
     response.headers.add("Link", f'<{base}{"?" + self_query if self_query else ""}>; rel="self"')
     if page.next_after is not None:

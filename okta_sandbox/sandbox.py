@@ -75,6 +75,11 @@ class OktaSandbox(StateFileMixin, EventHooksMixin, FaultsMixin, RequestLogMixin)
     (see :mod:`okta_sandbox.persistence`); call :meth:`close` to save what is pending.
     """
 
+    # The origin the ``Link`` headers of ``GET /api/v1/users`` name, if not ``origin``: an org
+    # reached through a custom domain might send its ``*.okta.com`` name in them (a test lever;
+    # ``PUT /__sandbox/links``).
+    link_origin: str | None = None
+
     def __init__(
         self,
         *,

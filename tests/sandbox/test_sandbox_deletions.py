@@ -96,3 +96,23 @@ def test_deactivate_then_delete_over_the_control_api_delivers_the_events(
         assert mine == DELETION_EVENTS
     published = {event["eventType"]: event["published"] for event in events}
     assert published["user.lifecycle.deactivate"] <= published["user.lifecycle.delete.completed"]
+
+
+def test_link_origin_lever() -> None:
+    """`PUT /__sandbox/links` makes the listing's Link headers name another origin (as an org
+    reached through a custom domain might send its *.okta.com name); null restores the org's."""
+    server = SandboxServer(OktaSandbox(seed=1, users=25), control_api=True).start()
+    try:
+        headers = {"Authorization": f"Bearer {server.sandbox.issue_tokens_for_tests()['access_token']}"}
+        with httpx.Client(base_url=server.origin, timeout=10) as http:
+            assert http.put("/__sandbox/links", json={"origin": "https://acme.okta.com/"}).json() == {
+                "origin": "https://acme.okta.com"
+            }
+            page = http.get("/api/v1/users", params={"limit": 5}, headers=headers)
+            assert page.links["next"]["url"].startswith("https://acme.okta.com/api/v1/users?after=")
+            assert http.put("/__sandbox/links", json={"origin": 3}).status_code == 400
+            assert http.put("/__sandbox/links", json={"origin": None}).json() == {"origin": None}
+            again = http.get("/api/v1/users", params={"limit": 5}, headers=headers)
+            assert again.links["next"]["url"].startswith(server.origin + "/api/v1/users?after=")
+    finally:
+        server.stop()

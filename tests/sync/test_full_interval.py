@@ -1,9 +1,11 @@
 """The full sync's interval (issue 16): hourly up to 10,000 users and nightly above by default,
-chosen on the Sync page with its cost in Okta requests beside it, and followed by the scheduler."""
+chosen on the Sync page with its cost in Okta requests beside it, and followed by the scheduler;
+and a full sync whose next link names another host, explained on the Sync page."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -13,12 +15,15 @@ from sqlmodel import select
 from jobs.registry import FULL_SYNC, FULL_SYNC_ANCHOR, JOBS, full_sync_interval
 from tests.conftest import AuthActions
 from tests.helpers import page_text, visible_text
+from tests.sync.conftest import Connected
+from tests.sync.helpers import ok, sync
 from tests.teammates.factories import gen_connection
 from webapp.audit.models import AuditEvent
 from webapp.extensions import db
 from webapp.sources.okta.store import get_connection
 from webapp.sync import store
 from webapp.sync.full_interval import FullSyncCost, default_hours, effective_hours
+from webapp.sync.models import SyncKind, SyncRunStatus
 
 
 @pytest.fixture
@@ -117,3 +122,26 @@ def test_interval_is_validated(
     with connected_page.app_context():
         assert store.get_state(session=db.session, source="okta").full_sync_interval_hours is None
     assert client.post("/sync/full-interval", data={"hours": "6"}, csrf=False).status_code == 400
+
+
+def test_a_next_link_on_another_host_fails_the_run_with_a_clear_message(
+    connected: Connected, client: FlaskClient
+) -> None:
+    """Okta (the sandbox, over HTTP) sends its next-page links on another host, as an org reached
+    through a custom domain might: the run fails before the token goes there, nothing is removed,
+    and the Sync page says which two hosts differ and what to check."""
+    app, org = connected.app, connected.org
+    app.config["SYNC_PAGE_SIZE"] = 5
+    org.link_origin = "https://acme.okta.com"
+    org.clear_request_log()
+    run = sync(app, SyncKind.FULL)
+    ours = urlsplit(connected.server.origin).netloc
+    assert run.status == SyncRunStatus.FAILED and run.error is not None
+    assert "acme.okta.com" in run.error and ours in run.error and "custom domain" in run.error
+    assert not [r for r in org.request_log() if r.query.get("after")]  # nothing sent to acme.okta.com
+    text = visible_text(client.get("/sync/"))
+    said = "The last sync failed: Okta's link to the next page of users points to another host,"
+    assert f"{said} acme.okta.com, not {ours}" in text
+    assert "*.okta.com" in text and "reconnect Okta in Setup" in text
+    org.link_origin = None
+    assert ok(app, SyncKind.FULL).removed == 0

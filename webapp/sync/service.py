@@ -29,6 +29,7 @@ from webapp.sources.okta.errors import (
     NotConnectedError,
     OktaApiError,
     OktaError,
+    OktaForeignLinkError,
 )
 from webapp.sources.okta.http import BACKGROUND_MAX_WAIT
 from webapp.sources.okta.models import ConnectionStatus
@@ -232,7 +233,7 @@ def _okta_error_message(error: BaseException) -> str | None:
         return problem_from_check_error(error).message
     if isinstance(error, NeedsReconnectError):
         return f"Okta needs reconnecting: {error} Syncing is paused until Okta is reconnected in Setup."
-    if isinstance(error, NotConnectedError):
+    if isinstance(error, NotConnectedError | OktaForeignLinkError):
         return str(error)
     if isinstance(error, OktaApiError) and error.status == 403:
         return problem_from_check_error(error).message

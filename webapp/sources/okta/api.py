@@ -10,11 +10,18 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
 from webapp.sources.okta.dpop import DPOP_HINT, INVALID_DPOP_PROOF, DpopKey, is_dpop_challenge
-from webapp.sources.okta.errors import InsufficientScopeError, OktaApiError, OktaError, OktaUnreachableError
+from webapp.sources.okta.errors import (
+    InsufficientScopeError,
+    OktaApiError,
+    OktaError,
+    OktaForeignLinkError,
+    OktaUnreachableError,
+)
 from webapp.sources.okta.http import rate_limited_error, request_extensions
 
 PAGE_LIMIT = 200  # Okta's maximum page size for /api/v1/users (FACTS §2)
@@ -94,7 +101,7 @@ class OktaApi:
         url = path_or_url if path_or_url.startswith(("http://", "https://")) else self.origin + path_or_url
         if not url.startswith(self.origin + "/"):
             # Link headers come from the network: never send the bearer token to another host.
-            raise OktaApiError("Okta pointed Signet at another host; refusing to follow it.", status=0)
+            raise OktaForeignLinkError(connected_host=_host(self.origin), link_host=_host(url))
         credentials = self._tokens.credentials()
         response = self._send(url, credentials, params, extensions)
         if response.status_code == 401 and not is_dpop_challenge(response):
@@ -151,6 +158,12 @@ class OktaApi:
         if not isinstance(body, dict):
             raise OktaApiError("Okta returned the user schema in an unexpected shape.", status=200)
         return body
+
+
+def _host(url: str) -> str:
+    """The host (and port) of `url` as shown to an admin: at most 100 printable characters."""
+    host = urlsplit(url).netloc or url
+    return "".join(char for char in host if char.isprintable())[:100] or "an unnamed host"
 
 
 def _api_error(response: httpx.Response) -> OktaError:

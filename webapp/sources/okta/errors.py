@@ -41,6 +41,26 @@ class OktaApiError(OktaError):
         self.error_code = error_code
 
 
+class OktaForeignLinkError(OktaApiError):
+    """A `Link: rel="next"` Okta sent points at another host than the one Signet called."""
+
+    def __init__(self, *, connected_host: str, link_host: str) -> None:
+        super().__init__(
+            f"Okta's link to the next page of users points to another host, {link_host}, not "
+            f"{connected_host}, the Okta domain Signet is connected to, so the sync stopped: Signet "
+            f"never sends its access token to another host, and the token was issued for "
+            f"{connected_host}. This happens when an org is reached through a custom domain while "
+            "Okta builds its links with the org's *.okta.com name (or the other way round). Check "
+            "which one Okta uses: if it is your org's *.okta.com domain, reconnect Okta in Setup "
+            "with that domain; if you want the custom domain, check that it is set up for the whole "
+            "org in Okta's admin console (Customizations > Domain), not only for the sign-in page.",
+            status=0,
+            error_code="foreign_link",
+        )
+        self.connected_host = connected_host
+        self.link_host = link_host
+
+
 class InsufficientScopeError(OktaApiError):
     """403 with `WWW-Authenticate: ... error="insufficient_scope"`: the app lacks an okta.* grant."""
 
