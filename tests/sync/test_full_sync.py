@@ -50,7 +50,8 @@ def test_full_sync_reads_every_user_of_every_status(connected: Connected) -> Non
 
 
 def test_custom_attributes_keep_their_types(connected: Connected) -> None:
-    """Arrays, integers, numbers, booleans and nulls are stored as Okta sent them."""
+    """Arrays, integers, numbers, booleans and nulls are stored as Okta sent them; omitted ones stay
+    absent."""
     org, app = connected.org, connected.app
     ok(app, SyncKind.FULL)
     li_na = next(u for u in okta_users(org) if u["profile"].get("displayName") == "李娜")
@@ -62,8 +63,13 @@ def test_custom_attributes_keep_their_types(connected: Connected) -> None:
     assert isinstance(record.profile["fte"], float)
     assert record.profile["isManager"] is True
     assert record.profile["secondEmail"] is None
+    # José's hand-written profile sends fte as null; real profiles mostly omit unset attributes,
+    # as the seed's not-yet-started teammates do (FACTS §2).
+    jose = next(u for u in okta_users(org) if u["profile"]["firstName"] == "José")
+    assert "fte" in teammate_of(app, jose["id"])[1].profile
+    assert teammate_of(app, jose["id"])[1].profile["fte"] is None
     staged = next(u for u in okta_users(org) if u["status"] == "STAGED")
-    assert teammate_of(app, staged["id"])[1].profile["fte"] is None
+    assert "fte" not in teammate_of(app, staged["id"])[1].profile
 
 
 def test_full_sync_stores_the_schema(connected: Connected) -> None:
