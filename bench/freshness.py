@@ -1,6 +1,6 @@
 """Benchmark freshness: how long after a title change in Okta the teammate's signature shows it.
 
-Run: ``.venv/bin/python -m bench.freshness [--event-hook] [--users 25]``
+Run: ``.venv/bin/python -m bench.freshness [--event-hook] [--delete [--leavers N]] [--users 25]``
 
 The sandbox runs in its own process (``python -m okta_sandbox``), Signet in another (gunicorn, one
 worker, the background jobs on, an incremental sync every minute: SYNC_INTERVAL_MINUTES=1). A setup
@@ -16,6 +16,14 @@ both show the new title. It prints one JSON line: ``mode`` (``poll`` or ``event-
 after the change: each is one signature re-rendered to something new) and ``sync_runs`` (the runs
 that started after the change, by trigger). Targets: under 65 s polling (the change lands anywhere
 in the minute), under 5 s with the event hook, exactly one render.
+
+With ``--delete`` the change is a leaver removed as real orgs do it: deactivated, then deleted a
+second later (the sandbox's ``POST /__sandbox/users/deactivate-and-delete``), ``--leavers`` of them
+(1 by default; 6 of 25 is above the 20% hold threshold). The bench polls until the export API and
+the private page both answer 404 for each of them (no signature) and prints ``seconds``, ``held``
+(teammates a hold kept) and ``sync_runs``. With the event hook the hook-triggered sync looks them up
+by id; without it only the next scheduled full sync (hourly by default, at 03:00 UTC plus whole
+hours) finds them, so ``seconds`` is the wait for it.
 
 The change is made right after a scheduled poll: the worst case for polling, and no poll can beat
 the event hook to it. Figures (2-core development container, SQLite, 25 teammates): polling 60.05 s,
@@ -56,7 +64,7 @@ from webapp.signature_templates.versions import announce_published, draft_digest
 from webapp.signatures.models import SignatureChange
 from webapp.sources.okta.service import okta_services
 from webapp.sync.hooks import SYNC_EVENT_TYPES
-from webapp.sync.models import SyncKind, SyncRun
+from webapp.sync.models import SyncHold, SyncKind, SyncRun
 from webapp.sync.service import run_sync
 from webapp.teammates.models import SourceRecord
 
@@ -99,7 +107,7 @@ def setup_app(env: dict[str, str]) -> Flask:
     return app
 
 
-def prepare(app: Flask, origin: str, client_id: str, *, event_hook: bool) -> dict[str, Any]:
+def prepare(app: Flask, origin: str, client_id: str, *, event_hook: bool, leavers: int = 1) -> dict[str, Any]:
     """Connect, sync, publish a template as the default, and hand out what the poller needs."""
     connect(app, origin, client_id)
     with app.app_context():
@@ -123,12 +131,15 @@ def prepare(app: Flask, origin: str, client_id: str, *, event_hook: bool) -> dic
         announce_published(app, version)
         rules_changed.send(app, teammate_ids=None)  # as the assignments page does after its commit
         with db.session_scope() as session:
-            record = session.exec(
+            records = session.exec(
                 select(SourceRecord)
-                .where(col(SourceRecord.teammate_id).is_not(None))
+                .where(col(SourceRecord.teammate_id).is_not(None), col(SourceRecord.status) == "ACTIVE")
                 .order_by(col(SourceRecord.id))
-            ).all()[3]
+            ).all()
+            record = records[3]
             assert record.teammate_id is not None
+            # The leavers (--delete): the teammate with the private link first, then the next ones.
+            leaving = [record, *[other for other in records[4:] if other.email][: max(0, leavers - 1)]]
             _, link, _ = links.issue_link(
                 session=session,
                 box=okta_services.secret_box,
@@ -138,6 +149,8 @@ def prepare(app: Flask, origin: str, client_id: str, *, event_hook: bool) -> dic
             teammate_id, okta_id = record.teammate_id, record.external_id
     secret = _generate_secret(app) if event_hook else None
     return {
+        "leaver_ids": [other.external_id for other in leaving],
+        "leaver_teammates": [other.teammate_id for other in leaving],
         "teammate_id": teammate_id,
         "okta_id": okta_id,
         "api_token": token,
@@ -246,6 +259,36 @@ def measure(
     raise SystemExit(f"The new title did not show within {timeout:.0f} s (API {api_done}, page {page_done}).")
 
 
+def measure_delete(
+    base_url: str, control: httpx.Client, prepared: dict[str, Any], timeout: float
+) -> tuple[float, datetime]:
+    """Deactivate then delete the leavers in Okta (1 s apart); seconds until neither the export API
+    nor the private page shows a signature for any of them."""
+    auth = {"Authorization": f"Bearer {prepared['api_token']}"}
+    api_urls = [f"{base_url}/api/v1/signatures/{teammate_id}" for teammate_id in prepared["leaver_teammates"]]
+    page_url = f"{base_url}/s/{prepared['link']}"
+    with httpx.Client(timeout=10) as http:
+        assert all(http.get(url, headers=auth).status_code == 200 for url in api_urls), "no signature before"
+        changed_at = utcnow()
+        started = time.monotonic()
+        body = {"ids": prepared["leaver_ids"], "gap_seconds": 1.0}
+        control.post("/users/deactivate-and-delete", json=body).raise_for_status()
+        while time.monotonic() - started < timeout:
+            if http.get(page_url).status_code == 404 and all(
+                http.get(url, headers=auth).status_code == 404 for url in api_urls
+            ):
+                return time.monotonic() - started, changed_at
+            time.sleep(POLL_SECONDS)
+    raise SystemExit(f"The leavers still had signatures after {timeout:.0f} s.")
+
+
+def held_since(app: Flask, since: datetime) -> int:
+    """Teammates holds made since `since` keep."""
+    with app.app_context(), db.session_scope(writer=False) as session:
+        holds = session.exec(select(SyncHold).where(col(SyncHold.created_at) >= since)).all()
+        return sum(hold.deactivate_count + hold.remove_count for hold in holds)
+
+
 def counts(app: Flask, since: datetime) -> tuple[int, dict[str, int]]:
     """Signature changes recorded since `since`, and the sync runs started since, by trigger."""
     with app.app_context(), db.session_scope(writer=False) as session:
@@ -264,6 +307,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--event-hook", action="store_true", help="Okta calls Signet's event hook too.")
+    parser.add_argument("--delete", action="store_true", help="Measure a leaver instead of a title change.")
+    parser.add_argument("--leavers", type=int, default=1, help="Users deactivated then deleted (--delete).")
     parser.add_argument("--users", type=int, default=25)
     parser.add_argument("--timeout", type=float, default=180.0)
     args = parser.parse_args()
@@ -276,7 +321,7 @@ def main() -> None:
             f"/apps/{client_id}", json={"redirect_uris": [base_url + "/callbacks/okta"]}
         ).raise_for_status()
         app = setup_app(env)
-        prepared = prepare(app, origin, client_id, event_hook=args.event_hook)
+        prepared = prepare(app, origin, client_id, event_hook=args.event_hook, leavers=args.leavers)
         with app.app_context():
             db.dispose()
         started = utcnow()
@@ -285,14 +330,26 @@ def main() -> None:
             if args.event_hook:
                 register_hook(control, base_url, prepared["secret"])
             wait_for_scheduled_sync(app, started)
-            seconds, since = measure(base_url, control, prepared, args.timeout)
+            if args.delete:
+                seconds, since = measure_delete(base_url, control, prepared, args.timeout)
+            else:
+                seconds, since = measure(base_url, control, prepared, args.timeout)
             time.sleep(3.0)  # a late duplicate render (a second sync, say) would show in the count
             renders, runs = counts(app, since)
+            held = held_since(app, since)
         finally:
             signet.terminate()
             signet.wait(timeout=30)
-    mode = "event-hook" if args.event_hook else "poll"
-    print(json.dumps({"mode": mode, "seconds": round(seconds, 2), "renders": renders, "sync_runs": runs}))  # noqa: T201
+    mode = ("delete-" if args.delete else "") + ("event-hook" if args.event_hook else "poll")
+    result: dict[str, Any] = {
+        "mode": mode,
+        "seconds": round(seconds, 2),
+        "renders": renders,
+        "sync_runs": runs,
+    }
+    if args.delete:
+        result |= {"leavers": len(prepared["leaver_ids"]), "held": held}
+    print(json.dumps(result))  # noqa: T201
 
 
 if __name__ == "__main__":
