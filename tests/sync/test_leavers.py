@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,7 +30,8 @@ from webapp.rules import store as rules
 from webapp.rules.signals import rules_changed
 from webapp.signature_templates import store as templates
 from webapp.signature_templates.versions import announce_published, draft_digest, publish
-from webapp.sources.okta.directory import LOOKUP_BATCH_SIZE
+from webapp.sources.base import DirectoryPage
+from webapp.sources.okta.directory import LOOKUP_BATCH_SIZE, OktaDirectory
 from webapp.sync import checks, hooks, store
 from webapp.sync.hooks import hook_syncs
 from webapp.sync.models import PendingUserCheck, SyncKind, SyncRunStatus, SyncTrigger
@@ -96,8 +98,8 @@ def assert_gone_without_hold(
     app: Flask, client: Any, token: str, deleted: list[str], *, removed: bool | None = True
 ) -> None:
     """Each deleted user's teammate is inactive with a REMOVED change (or DEACTIVATED when a check
-    saw it between deactivation and deletion: not `removed`; None: either), has no signature (export API 404 and
-    not listed), its record is marked removed, and no hold was made."""
+    saw it between deactivation and deletion: not `removed`; None: either), has no signature
+    (export API 404 and not listed), its record is marked removed, and no hold was made."""
     listed = exported_ids(client, token)
     for external_id in deleted:
         teammate, record = teammate_of(app, external_id)
@@ -291,3 +293,30 @@ def test_confirmation_is_skipped_for_a_listing_missing_too_many(
     run = ok(app, SyncKind.FULL)
     assert run.status == SyncRunStatus.HELD and run.removed == 0
     assert not [r for r in org.request_log() if is_lookup(r)]
+
+
+def test_users_a_broken_listing_skips_are_found_by_the_lookup_and_kept(
+    connected: Connected, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full listing that skips users who still exist (a broken listing) removes nobody: the
+    lookup by id finds them, they are written and stay active, and no hold is needed."""
+    app, org = connected.app, connected.org
+    ok(app, SyncKind.FULL)
+    skipped = set(leavers(org, 0.3))
+    listing = OktaDirectory.iter_pages
+
+    def broken(self: OktaDirectory, **kwargs: Any) -> Iterator[DirectoryPage]:
+        for page in listing(self, **kwargs):
+            kept = [profile for profile in page.profiles if profile.external_id not in skipped]
+            yield DirectoryPage(kept, page.max_updated_at, page.requests, page.is_last)
+
+    monkeypatch.setattr(OktaDirectory, "iter_pages", broken)
+    org.update_user(sorted(skipped)[0], profile={"title": "Changed while skipped"})
+    org.clear_request_log()
+    run = ok(app, SyncKind.FULL)
+    assert (run.status, run.removed, run.deactivated, run.held) == (SyncRunStatus.SUCCEEDED, 0, 0, 0)
+    assert len([r for r in org.request_log() if is_lookup(r)]) == 1
+    for external_id in skipped:
+        teammate, record = teammate_of(app, external_id)
+        assert teammate.active and record.removed_at is None and record.last_seen_run_id == run.id
+    assert teammate_of(app, sorted(skipped)[0])[1].profile["title"] == "Changed while skipped"

@@ -15,7 +15,10 @@ replayed or stale; the sync reads the truth from Okta's API). A relevant event t
 incremental sync in the background after a short debounce, so a burst of events costs one sync;
 events that arrive while that sync runs make exactly one more follow. Polling stays on regardless.
 A delivery whose events were all seen before (by their System Log `uuid`) starts nothing, and
-hook-triggered syncs keep a minimum interval shared by every process (`hook_replays`).
+hook-triggered syncs keep a minimum interval shared by every process (`hook_replays`). The ids of
+the users that user events target are the one other thing read (`target_user_ids`): that sync looks
+them up by id first (`webapp.sync.checks`), since a user deleted a second after being deactivated
+never appears in its listing.
 """
 
 from __future__ import annotations
