@@ -8,6 +8,10 @@ from flask.testing import FlaskClient
 from tests.conftest import AuthActions
 from tests.helpers import page_text, visible_text
 from tests.signatures.conftest import World, deactivate, history, okta_change, publish
+from webapp.extensions import db
+from webapp.rules.signals import rules_changed
+from webapp.sources.base import TeammateState
+from webapp.teammates.models import Teammate
 
 
 def test_history_page_shows_the_signature_safely_and_why_it_changed(
@@ -178,3 +182,19 @@ def test_everyones_changes_explain_each_teammate_against_their_own_history(
     assert "No rule matches: the default template “Standard”" in text
     assert "Rule “Sales team” now matches: template “Sales”" in text
     assert text.count("No rule matches: the default template “Standard”") == 2
+
+
+def test_dashboard_counts_not_yet_active_teammates_apart(
+    client: FlaskClient, signed_in: AuthActions, world: World
+) -> None:
+    """A future hire (Okta STAGED) without a signature is not "active without a signature"."""
+    with world.app.app_context(), db.session_scope() as session:
+        teammate = session.get(Teammate, world.people["Cy"])
+        assert teammate is not None
+        teammate.state = TeammateState.NOT_YET_ACTIVE
+        session.add(teammate)
+    rules_changed.send(world.app, teammate_ids=frozenset({world.people["Cy"]}))
+    text = visible_text(client.get("/"))
+    assert "Active without a signature 0" in text
+    assert "Not yet active in Okta, no signature yet 1" in text
+    assert 'href="/teammates/?status=not_yet_active"' in page_text(client.get("/"))
