@@ -21,7 +21,7 @@ from tests.conftest import LiveServer, SignetTestClient
 from tests.helpers import page_text
 from tests.okta_flow import connect_okta, fill_wizard
 from tests.sync.conftest import Connected
-from tests.sync.helpers import ok, okta_users, runs, teammate_of, user_id
+from tests.sync.helpers import ok, okta_users, runs, sync, teammate_of, user_id
 from tests.sync.test_event_hooks import HOOK, generate_secret, okta_body, okta_client
 from webapp.db import utcnow
 from webapp.delivery import api_tokens
@@ -320,3 +320,20 @@ def test_users_a_broken_listing_skips_are_found_by_the_lookup_and_kept(
         teammate, record = teammate_of(app, external_id)
         assert teammate.active and record.removed_at is None and record.last_seen_run_id == run.id
     assert teammate_of(app, sorted(skipped)[0])[1].profile["title"] == "Changed while skipped"
+
+
+def test_checks_stay_pending_when_the_lookup_fails(connected: Connected) -> None:
+    """Okta failing the lookup fails the run and keeps the checks; the next run does them."""
+    app, org = connected.app, connected.org
+    ok(app, SyncKind.FULL)
+    target = user_id(org, 2)
+    org.deactivate_and_delete_users([target], gap_seconds=0.0)
+    with app.app_context(), db.session_scope() as session:
+        store.add_pending_checks(session=session, external_ids=[target], at=utcnow())
+    org.inject_fault("http_error", count=1000, path_prefix="/api/v1/users", status=500)
+    failed = sync(app)
+    org.clear_faults()
+    assert failed.status == SyncRunStatus.FAILED and pending(app) == [target]
+    assert teammate_of(app, target)[0].active
+    assert ok(app).removed == 1 and pending(app) == []
+    assert not teammate_of(app, target)[0].active
