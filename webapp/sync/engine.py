@@ -39,6 +39,8 @@ from webapp.db import utcnow
 from webapp.extensions import db
 from webapp.sources.base import DirectoryPage, DirectorySource
 from webapp.sync import checks, holds
+from webapp.sync.errors import describe_error
+from webapp.sync.errors import register_error_describer as register_error_describer  # re-exported
 from webapp.sync.lock import SyncLock
 from webapp.sync.models import SyncKind, SyncRun, SyncRunStatus, SyncState
 from webapp.sync.pipeline import Prefetcher
@@ -395,31 +397,3 @@ def _record_failure(run_id: int, *, error: BaseException, observer: RunObserver,
             session.add(run)
     except SQLAlchemyError:
         log.exception("Could not record the failure of sync run %s.", run_id)
-
-
-# Sources may register a translation of their errors into an admin's words (Okta: the missing
-# scope and the wizard step to fix it); otherwise the error's own text is used.
-ErrorDescriber = Callable[[BaseException], str | None]
-_describers: list[ErrorDescriber] = []
-
-
-def register_error_describer(describer: ErrorDescriber) -> None:
-    """Let a source say what its errors mean (first describer to answer wins)."""
-    if describer not in _describers:
-        _describers.append(describer)
-
-
-def describe_error(error: BaseException) -> str:
-    """The message recorded on a failed run: what went wrong and what to do, never a secret."""
-    for describer in _describers:
-        said = describer(error)
-        if said:
-            return said
-    if isinstance(error, KeyboardInterrupt):
-        return "Interrupted (Ctrl-C). Everything written so far is kept; the next sync carries on."
-    if isinstance(error, SQLAlchemyError):
-        # The driver's first line, without the statement and its parameters (profile data).
-        detail = getattr(error, "orig", None) or error
-        first = (str(detail).strip().splitlines() or [""])[0][:300]
-        return f"Signet could not write to its database: {type(detail).__name__}: {first}"
-    return (str(error).strip() or type(error).__name__)[:2000]
