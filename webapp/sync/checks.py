@@ -29,6 +29,7 @@ The event body stays a hint: only ids are read from it, and only Okta's API says
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask
@@ -116,24 +117,14 @@ def drain(
 ) -> None:
     """Look up pending checks in batches, write each batch's results and clear its rows (one
     transaction per batch, none open across a lookup). `requests` says the run's request count."""
+    lookup = _Lookup(app=app, source=source, run_id=run_id, guard=guard, observer=observer, requests=requests)
     for _ in range(max_batches):
         with db.session_scope(writer=False) as session:
             pending = store.pending_checks(session=session, limit=source.lookup_batch_size)
         if not pending:
             return
         asked = [external_id for external_id, _ in pending]
-        profiles = source.lookup_users(asked, observer=observer)
-        write_lookup(
-            app=app,
-            source=source.key,
-            run_id=run_id,
-            asked=asked,
-            profiles=profiles,
-            guard=guard,
-            requests=requests(),
-            full=False,
-            clear_until=max(at for _, at in pending),
-        )
+        lookup.write(asked, full=False, clear_until=max(at for _, at in pending))
 
 
 def unseen_ids(*, session: Session, source: str, run_id: int, limit: int) -> list[str]:
@@ -168,19 +159,35 @@ def confirm_absences(
         )
     if not unseen or len(unseen) > MAX_CONFIRMED_ABSENCES:
         return
+    lookup = _Lookup(app=app, source=source, run_id=run_id, guard=guard, observer=observer, requests=requests)
     for start in range(0, len(unseen), source.lookup_batch_size):
-        asked = unseen[start : start + source.lookup_batch_size]
-        profiles = source.lookup_users(asked, observer=observer)
+        lookup.write(unseen[start : start + source.lookup_batch_size], full=True, clear_until=None)
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """One run's lookups by id: `write` looks a batch up (outside any transaction) and writes it."""
+
+    app: Flask
+    source: DirectorySource
+    run_id: int
+    guard: Guard
+    observer: RequestObserver
+    requests: Callable[[], int]
+
+    def write(self, asked: Sequence[str], *, full: bool, clear_until: datetime | None) -> None:
+        """Look `asked` up at the source, then `write_lookup` the results."""
+        profiles = self.source.lookup_users(asked, observer=self.observer)
         write_lookup(
-            app=app,
-            source=source.key,
-            run_id=run_id,
+            app=self.app,
+            source=self.source.key,
+            run_id=self.run_id,
             asked=asked,
             profiles=profiles,
-            guard=guard,
-            requests=requests(),
-            full=True,
-            clear_until=None,
+            guard=self.guard,
+            requests=self.requests(),
+            full=full,
+            clear_until=clear_until,
         )
 
 
