@@ -26,8 +26,14 @@ def get_template(*, session: Session, template_id: int) -> SignatureTemplate | N
 
 def get_template_for_update(*, session: Session, template_id: int) -> SignatureTemplate | None:
     """One template by id, its row locked until commit (PostgreSQL; SQLite's writer lock covers it),
-    so two publishes of the same template cannot pick the same version number."""
-    statement = select(SignatureTemplate).where(SignatureTemplate.id == template_id).with_for_update()
+    so two publishes of the same template cannot pick the same version number. The locked row's
+    values replace any copy the session already holds (a save checks the draft it is about to replace)."""
+    statement = (
+        select(SignatureTemplate)
+        .where(SignatureTemplate.id == template_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return session.exec(statement).first()
 
 

@@ -37,6 +37,37 @@ def draft_digest(template: SignatureTemplate) -> str:
     return hashlib.sha256(template.draft_html.encode()).hexdigest()
 
 
+class DraftConflict(Exception):
+    """Someone saved the draft after the editor was opened on it: what they saved, who and when."""
+
+    def __init__(self, template: SignatureTemplate) -> None:
+        super().__init__(f"The draft of template {template.id} changed since the editor was opened")
+        self.saved_html = template.draft_html
+        self.saved_by = template.draft_updated_by
+        self.saved_at = template.draft_updated_at
+        self.digest = draft_digest(template)
+
+
+def save_draft(
+    *, session: Session, template_id: int, base_digest: str | None, name: str, html: str, by: str
+) -> bool:
+    """Save `name` and `html` as the draft (flushed, not committed) if the draft is still the one the
+    editor was opened on (`base_digest`, from `draft_digest`); False if nothing changed. The row is
+    locked before the check (SELECT ... FOR UPDATE on PostgreSQL; SQLite's writer lock covers it), so
+    no other save lands between the check and the write. `base_digest=None` (a client that sends none,
+    never the editor) skips the check. Raises `DraftConflict` when another save would be lost."""
+    template = store.get_template_for_update(session=session, template_id=template_id)
+    if template is None:
+        raise LookupError(template_id)
+    stale = base_digest is not None and base_digest != draft_digest(template)
+    if stale and html != template.draft_html:  # the same text saved twice loses nothing
+        raise DraftConflict(template)
+    if name == template.name and html == template.draft_html:
+        return False
+    store.save_draft(session=session, template=template, name=name, html=html, by=by)
+    return True
+
+
 def publish_problem(template: SignatureTemplate, latest: TemplateVersion | None) -> PublishRefused | None:
     """Why the draft can't be published (empty, refused by the renderer, same as the latest), or None."""
     if not template.draft_html.strip():

@@ -20,7 +20,7 @@ from webapp.fields.models import SmartField
 from webapp.fields.values import known_fields
 from webapp.rendering import found_or_404, redirect_to, render, wants_fragment
 from webapp.security import CONTENT_SECURITY_POLICY
-from webapp.signature_templates import gallery, preview, store
+from webapp.signature_templates import gallery, preview, store, versions
 from webapp.signature_templates.images import base_url_problem
 from webapp.signature_templates.models import (
     MAX_TEMPLATE_LENGTH,
@@ -209,8 +209,11 @@ def editor_context(
     teammate_id: int | None,
     errors: dict[str, str] | None = None,
     unsaved: bool = False,
+    base_digest: str | None = None,
+    conflict: versions.DraftConflict | None = None,
 ) -> dict[str, Any]:
-    """Everything the editor page shows for `template` with the form holding `name` and `html`."""
+    """Everything the editor page shows for `template` with the form holding `name` and `html`;
+    `base_digest` is the draft the form was opened on (default: the saved draft), sent back on save."""
     assert template.id is not None
     fields = known_fields(session=db.session)
     latest = store.latest_version(session=db.session, template_id=template.id)
@@ -228,6 +231,10 @@ def editor_context(
         "teammate_id": teammate_id,
         "preview": make_preview(html, fields=fields, teammate_id=teammate_id),
         "base_url_warning": base_url_warning(),
+        "base_digest": base_digest or versions.draft_digest(template),
+        "conflict": conflict,
+        "conflict_hunks": versions.diff_lines(conflict.saved_html, html) if conflict else [],
+        "LineChange": versions.LineChange,
     }
 
 
@@ -251,8 +258,9 @@ def edit(template_id: int) -> Response:
 
 @bp.post(f"/<int(max={MAX_ID}):template_id>")
 def save(template_id: int) -> Response:
-    """Save the draft (teammates keep the published version); `action=publish` then asks to publish."""
-    template = get_template_or_404(template_id)
+    """Save the draft (teammates keep the published version); `action=publish` then asks to publish.
+    A save from an editor opened on an older draft than the saved one is refused (409), its text kept."""
+    get_template_or_404(template_id)
     name = request.form.get("name", "").strip()
     html = request.form.get("html", "")
     errors = {
@@ -264,18 +272,31 @@ def save(template_id: int) -> Response:
         db.session.rollback()
         return _editor_error(template_id, name=name, html=html, errors=errors)
     publish_next = request.form.get("action") == "publish"
-    if name != template.name or html != template.draft_html:
-        try:
-            store.save_draft(session=db.session, template=template, name=name, html=html, by=admin_email())
+    try:
+        # The check against the draft the editor was opened on and the write: one short transaction.
+        changed = versions.save_draft(
+            session=db.session,
+            template_id=template_id,
+            base_digest=request.form.get("draft_digest"),
+            name=name,
+            html=html,
+            by=admin_email(),
+        )
+        if changed:
             audit_request("template.saved", f"Saved the draft of the signature template “{name}”")  # commits
-        except IntegrityError:  # the name was taken at the same moment by another admin
-            db.session.rollback()
-            return _editor_error(template_id, name=name, html=html, errors={"name": TAKEN})
-        if not publish_next:
-            flash("Draft saved. Teammates keep the published version until you publish.", "success")
-    elif not publish_next:
+    except versions.DraftConflict as conflict:  # another admin saved since: theirs stays, ours is shown
         db.session.rollback()
-        flash("Nothing changed since the last save.", "info")
+        return _editor_error(template_id, name=name, html=html, conflict=conflict)
+    except IntegrityError:  # the name was taken at the same moment by another admin
+        db.session.rollback()
+        return _editor_error(template_id, name=name, html=html, errors={"name": TAKEN})
+    if not changed:
+        db.session.rollback()
+    if not publish_next:
+        if changed:
+            flash("Draft saved. Teammates keep the published version until you publish.", "success")
+        else:
+            flash("Nothing changed since the last save.", "info")
     if publish_next:
         return redirect_to(url_for("signature_templates.publish", template_id=template_id))
     # The editor comes back previewing the same teammate.
@@ -283,8 +304,18 @@ def save(template_id: int) -> Response:
     return redirect_to(url_for("signature_templates.edit", template_id=template_id, teammate=teammate_id))
 
 
-def _editor_error(template_id: int, *, name: str, html: str, errors: dict[str, str]) -> Response:
-    """The editor again with what was typed and the errors next to the fields (422)."""
+def _editor_error(
+    template_id: int,
+    *,
+    name: str,
+    html: str,
+    errors: dict[str, str] | None = None,
+    conflict: versions.DraftConflict | None = None,
+) -> Response:
+    """The editor again with what was typed and the errors next to the fields (422), or, when another
+    admin saved the draft since this editor was opened, with their draft's diff (409). A conflict's
+    form carries the new base, so saving again overwrites deliberately; otherwise it keeps the base
+    the admin's editor was opened on."""
     use_read_only_session()  # the failed save was rolled back; the preview renders with no write lock
     shows_preview()
     template = get_template_or_404(template_id)  # reloaded: the failed save was rolled back
@@ -296,8 +327,10 @@ def _editor_error(template_id: int, *, name: str, html: str, errors: dict[str, s
         teammate_id=teammate_id,
         errors=errors,
         unsaved=True,
+        base_digest=conflict.digest if conflict else request.form.get("draft_digest"),
+        conflict=conflict,
     )
-    return render(EDITOR, status=422, **context)
+    return render(EDITOR, status=409 if conflict else 422, **context)
 
 
 @bp.post(f"/<int(max={MAX_ID}):template_id>/preview")
@@ -314,8 +347,13 @@ def preview_draft(template_id: int) -> Response:
         shown = make_preview(html, fields=fields, teammate_id=teammate_id)
         return render(EDITOR, partial=PREVIEW, status=422 if shown.refused else 200, preview=shown)
     name = request.form.get("name", template.name).strip()
-    context = editor_context(
-        template, name=name[: MAX_TEMPLATE_NAME_LENGTH * 2], html=html, teammate_id=teammate_id, unsaved=True
+    context = editor_context(  # keeps the base the editor was opened on: a preview is not a reload
+        template,
+        name=name[: MAX_TEMPLATE_NAME_LENGTH * 2],
+        html=html,
+        teammate_id=teammate_id,
+        unsaved=True,
+        base_digest=request.form.get("draft_digest"),
     )
     return render(EDITOR, status=422 if context["preview"].refused else 200, **context)
 
