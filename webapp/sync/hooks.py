@@ -75,18 +75,8 @@ SYNC_EVENT_TYPES: tuple[str, ...] = (
 EVENT_TYPE = re.compile(r"[a-z0-9_.]{1,100}")
 # Events whose target users are also looked up by id (webapp/sync/checks.py): a user deleted, or
 # deactivated then deleted a second later, is invisible to the incremental sync's listing.
-CHECK_EVENT_TYPES = frozenset(
-    {
-        "user.lifecycle.activate",
-        "user.lifecycle.reactivate",
-        "user.lifecycle.deactivate",
-        "user.lifecycle.suspend",
-        "user.lifecycle.unsuspend",
-        "user.lifecycle.delete.initiated",
-        "user.lifecycle.delete.completed",
-        "user.account.update_profile",
-    }
-)
+# Every sync event but a creation, which the incremental listing always sees (a new user is live).
+CHECK_EVENT_TYPES = frozenset(SYNC_EVENT_TYPES) - {"user.lifecycle.create"}
 MAX_RECORDED_TYPES = 10
 # Each System Log event's `uuid` (LogEvent): the id replays are recognised by (`hook_replays`).
 # An event without one is not Okta's shape and is ignored.
