@@ -137,9 +137,10 @@ def test_the_run_shows_it_is_waiting_for_the_rate_limit_until_when(synced: Conne
     _change_many(org, 20, "Waited")
     started = utcnow()
     run = ok(app, progress=_inject_after_page(org, 1, "rate_limit", count=1))
-    status, until = seen[0]
-    assert status == SyncRunStatus.WAITING and until is not None
-    assert started < until <= utcnow() + timedelta(seconds=62)
+    # Only the rate-limit wait sets WAITING; under load a page retry may sleep (RUNNING) before it.
+    waits = [until for status, until in seen if status == SyncRunStatus.WAITING]
+    assert waits and all(until is not None for until in waits), seen
+    assert started < waits[0] <= utcnow() + timedelta(seconds=62)
     assert run.status == SyncRunStatus.SUCCEEDED and run.waiting_until is None and run.rate_limit_waits == 1
 
 
